@@ -1,0 +1,14 @@
+#include "dialect.hpp"
+
+#include "dialect_factories.hpp"
+
+namespace loadgen {
+
+std::unique_ptr<Dialect> make_dialect(std::string_view name) {
+  if (name == "v1") return make_v1_dialect();
+  if (name == "sio") return make_socketio_dialect();
+  if (name == "bare" || name == "framed") return make_bare_dialect();
+  return nullptr;
+}
+
+}  // namespace loadgen

@@ -1,0 +1,12 @@
+// The dialects behind make_dialect (dialect.cpp).
+#pragma once
+
+#include "dialect.hpp"
+
+namespace loadgen {
+
+std::unique_ptr<Dialect> make_v1_dialect();
+std::unique_ptr<Dialect> make_socketio_dialect();
+std::unique_ptr<Dialect> make_bare_dialect();
+
+}  // namespace loadgen

@@ -1,0 +1,97 @@
+// Protocol v1 as text: parsing and validating what a client sends (once per
+// message), and encoding what the server sends. No I/O, no state.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "parley/events.hpp"
+
+namespace parley {
+
+enum class ErrorCode {
+  bad_json,
+  bad_message,
+  unknown_type,
+  bad_room,
+  already_in_room,
+  not_in_room,
+  unknown_peer,
+  unauthorized,
+  room_limit,
+  rate_limited,
+  resume_failed,
+};
+std::string_view to_string(ErrorCode code);
+inline constexpr std::size_t kErrorCodeCount = 11;
+
+enum class ClientType { join, leave, offer, answer, candidate, message, ping, resume };
+std::string_view to_string(ClientType type);
+inline bool is_relay(ClientType t) {
+  return t == ClientType::offer || t == ClientType::answer || t == ClientType::candidate ||
+         t == ClientType::message;
+}
+
+// Deeper JSON than this is refused as bad-json before parsing, so no input can
+// exhaust the stack (protocol messages need a depth of 2 or 3; application data
+// in `message` gets the rest).
+inline constexpr std::size_t kMaxJsonDepth = 64;
+
+// A validated client message. `document` is the parsed object; relays forward
+// the original text, so it is kept only for reading fields.
+struct ClientMessage {
+  ClientType type;
+  nlohmann::json document;
+  std::optional<nlohmann::json> rid;
+  std::string room;                  // join
+  std::optional<std::string> token;  // join (auth) and resume
+  std::optional<std::string> to;     // relays
+};
+
+struct ProtocolError {
+  ErrorCode code;
+  std::string message;                // for people
+  std::optional<nlohmann::json> rid;  // echoed when the message had a valid one
+};
+
+using ParseResult = std::variant<ClientMessage, ProtocolError>;
+
+// Parses one text frame. Checks, in order: JSON object (bad-json), `type`
+// present and a string, `rid` valid (bad-message), `type` known (unknown-type),
+// the type's own fields (bad-message), the room name rule (bad-room).
+ParseResult parse_client_message(std::string_view text);
+
+// Room names: 1 to 64 bytes of UTF-8, no control characters. (UTF-8 validity is
+// the JSON parser's and the WebSocket layer's job.)
+bool is_valid_room_name(std::string_view room);
+
+// The relayed frame: the sender's text with `"from":"<id>"` set. The text is
+// spliced rather than re-serialised, so every other field keeps its exact
+// bytes; only a client-written `from` forces a re-encode of `document`.
+std::string stamp_from(std::string_view text, const nlohmann::json& document,
+                       std::string_view from_id);
+
+// Server frames.
+std::string encode_welcome(std::string_view id, std::string_view resume_token);
+std::string encode_joined(std::string_view room, std::string_view id,
+                          const std::vector<std::string>& peers, const nlohmann::json& ice_servers,
+                          const std::optional<nlohmann::json>& rid);
+std::string encode_full(std::string_view room, const std::optional<nlohmann::json>& rid);
+std::string encode_left(std::string_view room, LeaveReason reason,
+                        const std::optional<nlohmann::json>& rid);
+std::string encode_peer_joined(std::string_view room, std::string_view id);
+std::string encode_peer_left(std::string_view room, std::string_view id, LeaveReason reason);
+std::string encode_pong(const std::optional<nlohmann::json>& rid);
+std::string encode_resumed(std::string_view id, const std::optional<std::string>& room,
+                           const std::vector<std::string>& peers, std::string_view resume_token,
+                           const std::optional<nlohmann::json>& rid);
+std::string encode_error(ErrorCode code, std::string_view message,
+                         const std::optional<nlohmann::json>& rid);
+
+}  // namespace parley

@@ -1,0 +1,315 @@
+#include "ws_transport.hpp"
+
+#include <chrono>
+#include <deque>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <spdlog/spdlog.h>
+
+namespace parley {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using steady = std::chrono::steady_clock;
+
+namespace {
+
+steady::duration seconds(double s) {
+  return std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(s));
+}
+
+// An error after which the server has sent a close frame of its own (Beast
+// answers framing errors with 1002, bad UTF-8 with 1007 and oversize messages
+// with 1009): the session ends at once, it is not lost.
+bool server_closed_with_code(const beast::error_code& ec) {
+  return ec == websocket::condition::protocol_violation ||
+         ec == websocket::error::message_too_big || ec == websocket::error::buffer_overflow;
+}
+
+template <class Stream>
+class BeastWsTransport final : public WsTransport,
+                               public Closable,
+                               public std::enable_shared_from_this<BeastWsTransport<Stream>> {
+ public:
+  BeastWsTransport(Stream&& stream, ConnectionLimiter::Slot slot,
+                   std::shared_ptr<WsHandler> handler, const WsLimits& limits,
+                   ServerContext& context, std::string remote_address)
+      : ws_(std::move(stream)),
+        slot_(std::move(slot)),
+        handler_(std::move(handler)),
+        limits_(limits),
+        context_(context),
+        remote_address_(std::move(remote_address)),
+        timer_(ws_.get_executor()) {
+    context_.live_sockets.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  ~BeastWsTransport() override { context_.live_sockets.fetch_sub(1, std::memory_order_relaxed); }
+
+  void start(HttpRequest&& request) {
+    // The websocket stream runs its own handshake/close timeouts; the TCP
+    // stream's deadline (set for the HTTP request) must not interfere.
+    beast::get_lowest_layer(ws_).expires_never();
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().set_option(net::ip::tcp::no_delay(true), ignored);
+    websocket::stream_base::timeout timeouts{};
+    timeouts.handshake_timeout = seconds(limits_.handshake_timeout);
+    timeouts.idle_timeout = websocket::stream_base::none();  // our own heartbeat
+    timeouts.keep_alive_pings = false;
+    ws_.set_option(timeouts);
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(beast::http::field::server, "parley"); }));
+    ws_.read_message_max(limits_.max_message_bytes);
+    ws_.auto_fragment(false);
+    ws_.text(true);
+    ws_.control_callback([this](websocket::frame_type, std::string_view) { heard(); });
+    ws_.async_accept(request, beast::bind_front_handler(&BeastWsTransport::on_accept,
+                                                        this->shared_from_this()));
+  }
+
+  // WsTransport
+  void send(SharedText text, bool relay) override {
+    if (finished_) return;
+    queued_bytes_ += text->size();
+    queue_.push_back({std::move(text), relay});
+    if (queued_bytes_ > limits_.max_send_queue_bytes) {
+      context_.metrics.slow_consumer_closes_total.fetch_add(1, std::memory_order_relaxed);
+      close_with(1013, "send queue overflow: the client reads too slowly", CloseKind::ended);
+      return;
+    }
+    if (!writing_) write_next();
+  }
+
+  void close(unsigned short code, std::string_view reason) override {
+    close_with(code, reason, CloseKind::ended);
+  }
+
+  void drop() override {
+    if (finished_) return;
+    finish(CloseKind::lost);
+    beast::get_lowest_layer(ws_).close();
+  }
+
+  std::vector<SharedText> take_unsent() override {
+    std::vector<SharedText> unsent;
+    for (auto& item : queue_)
+      if (item.relay) unsent.push_back(std::move(item.text));
+    queue_.clear();
+    queued_bytes_ = 0;
+    return unsent;
+  }
+
+  net::any_io_executor executor() override { return ws_.get_executor(); }
+  const std::string& remote_address() const override { return remote_address_; }
+
+  // Closable: from any thread.
+  void shutdown(unsigned short code) override {
+    net::post(ws_.get_executor(), [self = this->shared_from_this(), code] {
+      // 1012 (a cluster node restarting) keeps the session for a resume.
+      self->close_with(code, code == 1012 ? "service restart" : "server going away",
+                       code == 1012 ? CloseKind::lost : CloseKind::ended);
+    });
+  }
+
+ private:
+  struct Item {
+    SharedText text;
+    bool relay;
+  };
+
+  void on_accept(beast::error_code ec) {
+    if (ec) {
+      spdlog::debug("websocket handshake from {} failed: {}", remote_address_, ec.message());
+      return;  // no session was opened; the slot is released with us
+    }
+    opened_ = true;
+    tracker_key_ = context_.sessions.add(this->weak_from_this());
+    context_.metrics.connections.fetch_add(1, std::memory_order_relaxed);
+    context_.metrics.connections_total.fetch_add(1, std::memory_order_relaxed);
+    spdlog::debug("connection opened from {}", remote_address_);
+    heard();
+    last_ping_ = steady::now();
+    auto handler = handler_;  // on_open may close, which releases handler_
+    handler->on_open(*this);
+    if (context_.draining.load()) {
+      close_with(1001, "server going away", CloseKind::ended);
+      return;
+    }
+    schedule_heartbeat();
+    read_next();
+  }
+
+  void read_next() {
+    ws_.async_read(buffer_, beast::bind_front_handler(&BeastWsTransport::on_read,
+                                                      this->shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t bytes) {
+    if (ec) return fail(ec);
+    heard();
+    context_.metrics.bytes_received_total.fetch_add(bytes, std::memory_order_relaxed);
+    if (!finished_) {
+      if (!ws_.got_text()) {
+        close_with(1003, "binary messages are not accepted", CloseKind::ended);
+      } else {
+        const auto data = buffer_.cdata();
+        auto handler = handler_;  // on_message may close, which releases handler_
+        handler->on_message(std::string_view(static_cast<const char*>(data.data()), data.size()));
+      }
+    }
+    buffer_.consume(buffer_.size());
+    // A large message leaves a large buffer behind; idle sessions should not
+    // keep it.
+    if (buffer_.capacity() > 16384) buffer_.shrink_to_fit();
+    read_next();  // also while closing: the close handshake completes in a read
+  }
+
+  // The one place where a read error decides how the session ended.
+  void fail(beast::error_code ec) {
+    timer_.cancel();
+    if (finished_) return;
+    if (ec == websocket::error::closed) {
+      finish(CloseKind::ended);  // the client's close frame
+    } else if (server_closed_with_code(ec)) {
+      spdlog::debug("closing {}: {}", remote_address_, ec.message());
+      finish(CloseKind::ended);
+    } else {
+      spdlog::debug("connection from {} lost: {}", remote_address_, ec.message());
+      finish(CloseKind::lost);
+    }
+  }
+
+  void write_next() {
+    if (queue_.empty() || finished_) return;
+    writing_ = true;
+    in_flight_ = std::move(queue_.front().text);
+    queue_.pop_front();
+    queued_bytes_ -= in_flight_->size();
+    ws_.async_write(net::buffer(*in_flight_), beast::bind_front_handler(
+                                                  &BeastWsTransport::on_write,
+                                                  this->shared_from_this()));
+  }
+
+  void on_write(beast::error_code ec, std::size_t bytes) {
+    writing_ = false;
+    in_flight_.reset();
+    if (ec) {
+      if (!finished_) {
+        spdlog::debug("write to {} failed: {}", remote_address_, ec.message());
+        drop();  // a write error is a lost connection
+      }
+      return;
+    }
+    context_.metrics.bytes_sent_total.fetch_add(bytes, std::memory_order_relaxed);
+    write_next();
+  }
+
+  void close_with(unsigned short code, std::string_view reason, CloseKind kind) {
+    if (finished_) return;
+    queue_.clear();
+    queued_bytes_ = 0;
+    finish(kind);
+    timer_.cancel();
+    ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(code), reason),
+                    [self = this->shared_from_this()](beast::error_code) {
+                      // The read loop sees the client's answer (or the timeout).
+                    });
+  }
+
+  void finish(CloseKind kind) {
+    if (finished_) return;
+    finished_ = true;
+    if (!opened_) return;
+    context_.sessions.remove(tracker_key_);
+    context_.metrics.connections.fetch_sub(1, std::memory_order_relaxed);
+    spdlog::debug("connection from {} {}", remote_address_,
+                  kind == CloseKind::lost ? "lost" : "closed");
+    auto handler = std::move(handler_);
+    handler->on_closed(kind);
+    slot_.release();
+  }
+
+  void heard() { last_heard_ = steady::now(); }
+
+  // Wakes at the next ping or at the silence deadline, whichever is first.
+  void schedule_heartbeat() {
+    if (finished_) return;
+    const auto next_ping = last_ping_ + seconds(limits_.ping_interval);
+    const auto deadline = last_heard_ + seconds(limits_.ping_timeout);
+    timer_.expires_at(std::min(next_ping, deadline));
+    timer_.async_wait([weak = this->weak_from_this()](beast::error_code ec) {
+      if (ec) return;
+      if (auto self = weak.lock()) self->on_heartbeat();
+    });
+  }
+
+  void on_heartbeat() {
+    if (finished_) return;
+    const auto now = steady::now();
+    if (now >= last_heard_ + seconds(limits_.ping_timeout)) {
+      spdlog::debug("connection from {}: ping timeout", remote_address_);
+      drop();
+      return;
+    }
+    if (now >= last_ping_ + seconds(limits_.ping_interval) && !ping_in_flight_) {
+      ping_in_flight_ = true;
+      last_ping_ = now;
+      ws_.async_ping({}, [self = this->shared_from_this()](beast::error_code) {
+        self->ping_in_flight_ = false;
+      });
+    }
+    schedule_heartbeat();
+  }
+
+  websocket::stream<Stream> ws_;
+  ConnectionLimiter::Slot slot_;
+  std::shared_ptr<WsHandler> handler_;
+  WsLimits limits_;
+  ServerContext& context_;
+  std::string remote_address_;
+  net::steady_timer timer_;
+  beast::flat_buffer buffer_;
+  std::deque<Item> queue_;
+  std::size_t queued_bytes_ = 0;
+  SharedText in_flight_;
+  bool writing_ = false;
+  bool opened_ = false;
+  bool finished_ = false;
+  bool ping_in_flight_ = false;
+  std::uint64_t tracker_key_ = 0;
+  steady::time_point last_heard_{};
+  steady::time_point last_ping_{};
+};
+
+template <class Stream>
+void start(Stream&& stream, HttpRequest&& request, ConnectionLimiter::Slot slot,
+           std::shared_ptr<WsHandler> handler, const WsLimits& limits, ServerContext& context,
+           std::string remote_address) {
+  auto transport = std::make_shared<BeastWsTransport<Stream>>(
+      std::move(stream), std::move(slot), std::move(handler), limits, context,
+      std::move(remote_address));
+  transport->start(std::move(request));
+}
+
+}  // namespace
+
+void start_websocket(TcpStream&& stream, HttpRequest&& request, ConnectionLimiter::Slot slot,
+                     std::shared_ptr<WsHandler> handler, const WsLimits& limits,
+                     ServerContext& context, std::string remote_address) {
+  start(std::move(stream), std::move(request), std::move(slot), std::move(handler), limits,
+        context, std::move(remote_address));
+}
+
+void start_websocket(TlsStream&& stream, HttpRequest&& request, ConnectionLimiter::Slot slot,
+                     std::shared_ptr<WsHandler> handler, const WsLimits& limits,
+                     ServerContext& context, std::string remote_address) {
+  start(std::move(stream), std::move(request), std::move(slot), std::move(handler), limits,
+        context, std::move(remote_address));
+}
+
+}  // namespace parley

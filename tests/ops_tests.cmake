@@ -1,0 +1,14 @@
+# Operations checks (label `ops`): the systemd unit and the development
+# certificate script. Shell scripts under tests/ops/; exit code 77 means the
+# tool they need is missing, which ctest reports as skipped.
+# Included from tests/CMakeLists.txt.
+find_program(PARLEY_BASH bash REQUIRED)
+
+add_test(NAME ops.systemd-unit
+  COMMAND ${PARLEY_BASH} ${CMAKE_CURRENT_LIST_DIR}/ops/systemd_unit.sh
+          ${PROJECT_SOURCE_DIR}/config/parleyd.service)
+add_test(NAME ops.dev-cert
+  COMMAND ${PARLEY_BASH} ${CMAKE_CURRENT_LIST_DIR}/ops/dev_cert.sh
+          ${PROJECT_SOURCE_DIR}/scripts/dev-cert)
+set_tests_properties(ops.systemd-unit ops.dev-cert PROPERTIES
+  LABELS ops SKIP_RETURN_CODE 77 TIMEOUT 120)
