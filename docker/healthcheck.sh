@@ -8,9 +8,18 @@ set -uo pipefail
 
 port=${PARLEY_HEALTHCHECK_PORT:-${PARLEY_LISTEN_PORT:-8080}}
 
-exec 3<>"/dev/tcp/127.0.0.1/$port" || exit 1
+if ! { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null; then
+  echo "nothing listens on 127.0.0.1:$port"
+  exit 1
+fi
 printf 'GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' >&3
 # The status line, e.g. "HTTP/1.1 200 OK"; a read timeout keeps a stuck
 # listener from hanging the check.
-IFS= read -r -t 5 status_line <&3 || exit 1
-[[ "$status_line" == "HTTP/1."?" 200"* ]]
+if ! IFS= read -r -t 5 status_line <&3; then
+  echo "no answer from 127.0.0.1:$port/healthz"
+  exit 1
+fi
+if [[ "$status_line" != "HTTP/1."?" 200"* ]]; then
+  echo "/healthz answered: ${status_line%$'\r'}"
+  exit 1
+fi

@@ -28,6 +28,9 @@ void NativeSession::on_open(WsTransport& transport) {
 }
 
 void NativeSession::on_message(std::string_view text) {
+  // Taken over by a resume elsewhere, and about to close: whatever still arrives
+  // here must not act in the name of the peer that now lives on the new connection.
+  if (superseded_.load()) return;
   switch (rate_limiter_.on_message(context_.clock.now())) {
     case RateLimiter::Verdict::accept:
       break;
@@ -208,6 +211,7 @@ std::vector<SharedText> NativeSession::take_unsent() {
 
 void NativeSession::superseded() {
   // Under the registry's lock: only schedule the close.
+  superseded_.store(true);
   boost::asio::post(executor_, [self = shared_from_this()] {
     if (self->transport_) self->transport_->close(1000, "resumed on another connection");
   });

@@ -4,6 +4,7 @@
 // from other threads, only appends to an inbox and schedules a drain there.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -54,6 +55,9 @@ class NativeSession final : public WsHandler,
   boost::asio::any_io_executor executor_;
   std::string id_;
   bool first_message_ = true;
+  // Set (under the registry's lock) when a resume on another connection took
+  // this peer over: from then on this connection speaks for nobody.
+  std::atomic<bool> superseded_{false};
 
   std::mutex inbox_mutex_;
   std::vector<Event> inbox_;

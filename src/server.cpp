@@ -19,6 +19,7 @@
 #include "parley/service_notifier.hpp"
 #include "public_router.hpp"
 #include "server_context.hpp"
+#include "socketio_endpoint.hpp"
 #include "tls_context.hpp"
 
 namespace parley {
@@ -77,13 +78,16 @@ struct Server::Impl {
         registry(*clock, registry_limits_from(config)),
         context(*ioc, *clock, registry, metrics),
         public_router(context),
-        admin_router(context) {
+        admin_router(context),
+        socketio(context, public_router) {
     context.set_config(std::make_shared<const Config>(std::move(config)));
+    public_router.set_socketio(&socketio);
     context.reload = [this] { return do_reload(); };
     io = std::make_unique<Io>(*ioc);
   }
 
   ~Impl() {
+    socketio.abandon_sessions();  // before the loop's objects go
     io.reset();
     ioc.reset();  // destroys pending handlers, and with them the sessions
   }
@@ -103,6 +107,7 @@ struct Server::Impl {
   ServerContext context;
   PublicRouter public_router;
   AdminRouter admin_router;
+  SocketioEndpoint socketio;
   ServiceNotifier notifier;
   std::unique_ptr<Io> io;
   std::atomic<bool> draining{false};

@@ -97,6 +97,10 @@ class BeastWsTransport final : public WsTransport,
 
   std::vector<SharedText> take_unsent() override {
     std::vector<SharedText> unsent;
+    // A write still in progress on a broken connection has not arrived whole, so
+    // it is kept too (a copy: the write still reads the buffer). After a close of
+    // our own (1012) it is not: the close handshake lets the write finish first.
+    if (in_flight_ && in_flight_relay_ && !closing_) unsent.push_back(in_flight_);
     for (auto& item : queue_)
       if (item.relay) unsent.push_back(std::move(item.text));
     queue_.clear();
@@ -188,6 +192,7 @@ class BeastWsTransport final : public WsTransport,
     if (queue_.empty() || finished_) return;
     writing_ = true;
     in_flight_ = std::move(queue_.front().text);
+    in_flight_relay_ = queue_.front().relay;
     queue_.pop_front();
     queued_bytes_ -= in_flight_->size();
     ws_.async_write(net::buffer(*in_flight_), beast::bind_front_handler(
@@ -197,23 +202,27 @@ class BeastWsTransport final : public WsTransport,
 
   void on_write(beast::error_code ec, std::size_t bytes) {
     writing_ = false;
-    in_flight_.reset();
     if (ec) {
       if (!finished_) {
         spdlog::debug("write to {} failed: {}", remote_address_, ec.message());
-        drop();  // a write error is a lost connection
+        drop();  // a write error is a lost connection; the failed message is kept
       }
+      in_flight_.reset();
       return;
     }
+    in_flight_.reset();
     context_.metrics.bytes_sent_total.fetch_add(bytes, std::memory_order_relaxed);
     write_next();
   }
 
   void close_with(unsigned short code, std::string_view reason, CloseKind kind) {
     if (finished_) return;
+    closing_ = true;
+    // A 1012 close leaves the session lost: finish() lets the registry take the
+    // unsent messages for the resume before the queue is dropped.
+    finish(kind);
     queue_.clear();
     queued_bytes_ = 0;
-    finish(kind);
     timer_.cancel();
     ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(code), reason),
                     [self = this->shared_from_this()](beast::error_code) {
@@ -277,7 +286,9 @@ class BeastWsTransport final : public WsTransport,
   std::deque<Item> queue_;
   std::size_t queued_bytes_ = 0;
   SharedText in_flight_;
+  bool in_flight_relay_ = false;
   bool writing_ = false;
+  bool closing_ = false;  // a close frame of ours was queued
   bool opened_ = false;
   bool finished_ = false;
   bool ping_in_flight_ = false;

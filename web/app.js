@@ -46,6 +46,8 @@ const state = {
   room: '',
   /** Why the call ended, for the sentence shown then. */
   endReason: '',
+  /** Counts calls started, so that a superseded start-up stops. */
+  attempt: 0,
   /** A sentence about the start-up step in progress. */
   startStep: '',
   /** A note that stays visible next to the status (missing camera, errors). */
@@ -63,7 +65,7 @@ const state = {
 };
 
 // Lets a developer poke at the call from the console; nothing depends on it.
-window.parleyDemo = state;
+/** @type {any} */ (window).parleyDemo = state;
 
 // ------------------------------------------------------------------- status
 
@@ -152,16 +154,22 @@ function render() {
   ui.roomName.textContent = state.room;
   ui.emptyRoom.hidden = !(state.phase === 'in-room' && keyword === 'waiting');
   ui.afterCall.hidden = !(state.phase === 'ended' || state.phase === 'full');
-  ui.afterCallText.textContent = statusSentence(keyword);
+  ui.afterCallText.textContent = state.phase === 'full' ? 'This room is full' : 'Call ended';
   ui.soundButton.hidden = !state.soundBlocked;
   document.body.dataset.phase = state.phase;
-  ui.tiles.dataset.count = String(state.tiles.size);
+  const tileCount = state.tiles.size;
+  ui.tiles.dataset.count = String(tileCount);
+  // A grid as square as possible on wide screens; on phones one column, up to three.
+  ui.tiles.style.setProperty('--cols', String(Math.max(1, Math.ceil(Math.sqrt(tileCount)))));
+  ui.tiles.style.setProperty('--phone-cols', tileCount <= 3 ? '1' : '2');
 
   for (const [id, tile] of state.tiles) {
     const peer = state.call?.peers.get(id);
     const flowing = peer ? mediaFlowing(peer) : false;
     tile.tile.classList.toggle('is-live', flowing);
-    tile.label.textContent = flowing ? `Peer ${id.slice(0, 6)}` : `Peer ${id.slice(0, 6)} · connecting…`;
+    tile.label.textContent = flowing
+      ? `Peer ${id.slice(0, 6)}`
+      : `Peer ${id.slice(0, 6)} · connecting…`;
   }
 }
 
@@ -278,6 +286,8 @@ function toggleTrack(track) {
 // -------------------------------------------------------------------- call
 
 async function startCall(room) {
+  // Hanging up while the camera starts must not be undone when it has started.
+  const attempt = ++state.attempt;
   state.room = room;
   state.phase = 'starting';
   state.endReason = '';
@@ -287,8 +297,13 @@ async function startCall(room) {
   if (!state.localStream) {
     state.startStep = 'Starting camera and microphone…';
     render();
-    state.localStream = await openLocalMedia();
-    ui.localVideo.srcObject = state.localStream;
+    const stream = await openLocalMedia();
+    if (attempt !== state.attempt || state.phase !== 'starting') {
+      for (const track of stream?.getTracks() ?? []) track.stop();
+      return;
+    }
+    state.localStream = stream;
+    ui.localVideo.srcObject = stream;
     updateMediaButtons();
   }
 
@@ -300,7 +315,8 @@ async function startCall(room) {
   try {
     await client.connect();
   } catch {
-    if (state.client === client) endCall('Cannot reach the server. Check your connection and try again.');
+    if (state.client === client)
+      endCall('Cannot reach the server. Check your connection and try again.');
     return;
   }
   await joinRoom(client);
@@ -315,6 +331,9 @@ async function joinRoom(client) {
     joined = await client.join(state.room);
   } catch (err) {
     if (state.client !== client) return;
+    // The connection dropped under the join: the `resumed` or `resume-failed`
+    // handler joins again once the session is back.
+    if (err.code === 'connection-lost' || err.code === 'resume-failed') return;
     if (err.code === 'full') {
       state.phase = 'full';
       releaseClient();
@@ -333,19 +352,30 @@ async function joinRoom(client) {
     debug: params.has('debug'),
   });
   state.call = call;
-  call.addEventListener('peer-added', ({ detail }) => {
-    addTile(detail);
-    render();
-  });
-  call.addEventListener('peer-removed', ({ detail }) => {
-    removeTile(detail.id);
-    render();
-  });
-  call.addEventListener('peer-changed', ({ detail }) => {
-    const entry = state.tiles.get(detail.id);
-    if (entry) attachStream(entry, detail.stream);
-    render();
-  });
+  /** @param {(peer: import('./call.js').RemotePeer) => void} handler */
+  const onPeer = (handler) => (/** @type {any} */ event) => handler(event.detail);
+  call.addEventListener(
+    'peer-added',
+    onPeer((detail) => {
+      addTile(detail);
+      render();
+    }),
+  );
+  call.addEventListener(
+    'peer-removed',
+    onPeer((detail) => {
+      removeTile(detail.id);
+      render();
+    }),
+  );
+  call.addEventListener(
+    'peer-changed',
+    onPeer((detail) => {
+      const entry = state.tiles.get(detail.id);
+      if (entry) attachStream(entry, detail.stream);
+      render();
+    }),
+  );
   state.phase = 'in-room';
   // The newcomer calls everyone already there (see call.js).
   for (const id of joined.peers) call.addPeer(id, { initiate: true });
@@ -356,38 +386,76 @@ function wireClient(client) {
   const mine = (handler) => (event) => {
     if (state.client === client) handler(event);
   };
-  client.on('peer-joined', mine(({ id }) => state.call?.addPeer(id, { initiate: false })));
-  client.on('peer-left', mine(({ id }) => state.call?.removePeer(id)));
+  client.on(
+    'peer-joined',
+    mine(({ id }) => state.call?.addPeer(id, { initiate: false })),
+  );
+  client.on(
+    'peer-left',
+    mine(({ id }) => state.call?.removePeer(id)),
+  );
   for (const type of ['offer', 'answer', 'candidate']) {
-    client.on(type, mine((message) => state.call?.handleSignal(message)));
+    client.on(
+      type,
+      mine((message) => state.call?.handleSignal(message)),
+    );
   }
-  client.on('state', mine(() => render()));
-  client.on('resumed', mine(({ room, peers }) => {
-    if (room === null) {
-      // Removed from the room while away.
-      if (state.phase === 'in-room') endCall('You were removed from the room.');
-      return;
-    }
-    state.call?.syncPeers(peers);
-    render();
-  }));
-  client.on('resume-failed', mine(() => {
-    // The server no longer knows the old session: the others saw us leave. Start over
-    // in the same room with the new peer id.
-    if (state.phase !== 'in-room' && state.phase !== 'starting') return;
-    closeCall();
-    joinRoom(client);
-  }));
-  client.on('left', mine(({ reason }) => {
-    if (state.phase !== 'in-room') return;
-    endCall(reason === 'kicked' ? 'You were removed from the room.' : 'You left the call.');
-  }));
-  client.on('close', mine(({ byClient }) => {
-    if (!byClient) endCall('Disconnected from the server.');
-  }));
-  client.on('error', mine(({ code, message }) => {
-    console.warn(`parley demo: server error ${code}: ${message}`);
-  }));
+  client.on(
+    'state',
+    mine(() => render()),
+  );
+  client.on(
+    'resumed',
+    mine(({ room, peers }) => {
+      if (state.phase === 'starting') {
+        // A join was cut off by the drop; it may or may not have happened. Make sure
+        // of a fresh `joined` (it carries the ICE servers).
+        if (room === null) joinRoom(client);
+        else
+          client
+            .leave()
+            .catch(() => {})
+            .finally(() => joinRoom(client));
+        return;
+      }
+      if (room === null) {
+        // Removed from the room while away.
+        if (state.phase === 'in-room') endCall('You were removed from the room.');
+        return;
+      }
+      state.call?.syncPeers(peers);
+      render();
+    }),
+  );
+  client.on(
+    'resume-failed',
+    mine(() => {
+      // The server no longer knows the old session: the others saw us leave. Start over
+      // in the same room with the new peer id.
+      if (state.phase !== 'in-room' && state.phase !== 'starting') return;
+      closeCall();
+      joinRoom(client);
+    }),
+  );
+  client.on(
+    'left',
+    mine(({ reason }) => {
+      if (state.phase !== 'in-room') return;
+      endCall(reason === 'kicked' ? 'You were removed from the room.' : 'You left the call.');
+    }),
+  );
+  client.on(
+    'close',
+    mine(({ byClient }) => {
+      if (!byClient) endCall('Disconnected from the server.');
+    }),
+  );
+  client.on(
+    'error',
+    mine(({ code, message }) => {
+      console.warn(`parley demo: server error ${code}: ${message}`);
+    }),
+  );
 }
 
 function closeCall() {
@@ -437,7 +505,18 @@ function updateUrl(room) {
 }
 
 function randomRoomName() {
-  const words = ['amber', 'birch', 'cedar', 'delta', 'ember', 'fjord', 'grove', 'harbor', 'iris', 'juniper'];
+  const words = [
+    'amber',
+    'birch',
+    'cedar',
+    'delta',
+    'ember',
+    'fjord',
+    'grove',
+    'harbor',
+    'iris',
+    'juniper',
+  ];
   const pick = () => words[Math.floor(Math.random() * words.length)];
   return `${pick()}-${pick()}-${Math.floor(100 + Math.random() * 900)}`;
 }
@@ -454,7 +533,9 @@ ui.lobby.addEventListener('submit', (event) => {
   if (room) startCall(room);
 });
 ui.micButton.addEventListener('click', () => toggleTrack(state.localStream?.getAudioTracks()[0]));
-ui.cameraButton.addEventListener('click', () => toggleTrack(state.localStream?.getVideoTracks()[0]));
+ui.cameraButton.addEventListener('click', () =>
+  toggleTrack(state.localStream?.getVideoTracks()[0]),
+);
 ui.hangupButton.addEventListener('click', hangUp);
 ui.soundButton.addEventListener('click', () => {
   state.soundBlocked = false;

@@ -80,7 +80,11 @@ export class MeshCall extends EventTarget {
     pc.onicecandidate = ({ candidate }) => {
       // null marks the end of this generation's candidates; the protocol relays it too.
       this._log(`-> candidate to ${id}`, candidate?.candidate ?? null);
-      this.client.send('candidate', { candidate: candidate ? candidate.toJSON() : null }, { to: id });
+      this.client.send(
+        'candidate',
+        { candidate: candidate ? candidate.toJSON() : null },
+        { to: id },
+      );
     };
     pc.ontrack = ({ track }) => {
       peer.stream.addTrack(track);
@@ -112,7 +116,8 @@ export class MeshCall extends EventTarget {
     for (const track of tracks) peer.pc.addTrack(track, this.localStream);
     if (!receiveMissing) return;
     for (const kind of ['audio', 'video']) {
-      if (!tracks.some((t) => t.kind === kind)) peer.pc.addTransceiver(kind, { direction: 'recvonly' });
+      if (!tracks.some((t) => t.kind === kind))
+        peer.pc.addTransceiver(kind, { direction: 'recvonly' });
     }
   }
 
@@ -168,7 +173,13 @@ export class MeshCall extends EventTarget {
         }
       } else if (message.type === 'candidate') {
         try {
-          await pc.addIceCandidate(message.candidate ?? undefined);
+          const { candidate } = message;
+          // The protocol lets a candidate be a bare string too (other clients send that).
+          await pc.addIceCandidate(
+            typeof candidate === 'string'
+              ? { candidate, sdpMLineIndex: 0 }
+              : (candidate ?? undefined),
+          );
         } catch (err) {
           // Candidates of an offer that the impolite side ignored fail on purpose.
           if (!peer.ignoreOffer) throw err;
@@ -192,7 +203,12 @@ export class MeshCall extends EventTarget {
     // offer or candidates, so its impolite side restarts ICE.
     for (const peer of this.peers.values()) {
       const { connectionState } = peer.pc;
-      if (!peer.polite && peer.mediaAdded && connectionState !== 'connected' && connectionState !== 'new') {
+      if (
+        !peer.polite &&
+        peer.mediaAdded &&
+        connectionState !== 'connected' &&
+        connectionState !== 'new'
+      ) {
         peer.pc.restartIce();
       }
     }

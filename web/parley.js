@@ -165,8 +165,13 @@ export const PROTOCOL_VERSION = 1;
  * @property {typeof WebSocket} [WebSocket]   A WebSocket implementation (default: the global one).
  */
 
-/** An error that rejects a request: `code` is the protocol's error code, or `full`,
- * `timeout`, `connection-lost` or `closed`. */
+/**
+ * An error that rejects a promise of the client: `code` is the server's error code
+ * (`bad-room`, `unauthorized`, ...), or `full`; `timeout` (no answer in time),
+ * `connection-lost` (the connection dropped before the answer), `resume-failed` (the
+ * request was queued for a session that could not be resumed), `closed`; for
+ * connect(), `connect-failed` or `bad-url`.
+ */
 export class ParleyError extends Error {
   /**
    * @param {string} code
@@ -237,6 +242,8 @@ export class ParleyClient {
     this._heartbeatTimer = null;
     this._heartbeatDeadline = null;
     this._closedByClient = false;
+    /** The settle functions of a pending connect(). */
+    this._connecting = null;
   }
 
   // ---------------------------------------------------------------- events
@@ -311,7 +318,8 @@ export class ParleyClient {
     this._closedByClient = false;
     this._setState('connecting');
     return new Promise((resolve, reject) => {
-      this._openSocket({ onWelcome: resolve, onFailure: reject });
+      this._connecting = { resolve, reject };
+      this._openSocket();
     });
   }
 
@@ -444,19 +452,15 @@ export class ParleyClient {
 
   // ----------------------------------------------------------- connection
 
-  /**
-   * Opens one WebSocket. With a resume token, the first message is `resume`.
-   * @param {{onWelcome?: Function, onFailure?: Function}} hooks  Settle `connect()`.
-   */
-  _openSocket(hooks = {}) {
+  /** Opens one WebSocket. With a resume token, its first message is `resume`. */
+  _openSocket() {
     const WebSocketImpl = this.options.WebSocket ?? globalThis.WebSocket;
     let ws;
     try {
       ws = new WebSocketImpl(this.url);
     } catch (err) {
       // A malformed URL: no retry can fix it.
-      this._finish({ code: 1006, reason: String(err), byClient: false });
-      hooks.onFailure?.(new ParleyError('bad-url', String(err)));
+      this._finish({ code: 1006, reason: String(err), byClient: false }, 'bad-url');
       return;
     }
     this._ws = ws;
@@ -494,7 +498,8 @@ export class ParleyClient {
           this._attempt = 0;
           this._setState('open');
           this._flushQueue();
-          hooks.onWelcome?.(message);
+          this._connecting?.resolve(message);
+          this._connecting = null;
           this._emit('welcome', message);
         }
         return;
@@ -513,9 +518,8 @@ export class ParleyClient {
       if (this._ws !== ws) return;
       this._ws = null;
       if (this.state === 'connecting') {
-        // The first connection ended before its welcome: report it to connect(), stop.
-        this._finish({ code: event.code, reason: event.reason, byClient: false });
-        hooks.onFailure?.(new ParleyError('connect-failed', `cannot connect to ${this.url}`));
+        // The first connection ended before its welcome: connect() fails, no retry.
+        this._finish({ code: event.code, reason: event.reason, byClient: false }, 'connect-failed');
         return;
       }
       this._connectionLost(event.code, event.reason);
@@ -550,6 +554,7 @@ export class ParleyClient {
     const previousId = this.id;
     const room = this.room;
     this._queue = [];
+    this._rejectAllPending('resume-failed', 'the session was lost; a new one started');
     this.room = null;
     this.peers = [];
     if (welcome) this._adoptSession(welcome);
@@ -682,8 +687,11 @@ export class ParleyClient {
     this._heartbeatDeadline = null;
   }
 
-  _finish(event) {
+  /** Closed for good; `connectError` is the code connect() rejects with, if pending. */
+  _finish(event, connectError = 'closed') {
     this._stopTimers();
+    this._connecting?.reject(new ParleyError(connectError, `cannot connect to ${this.url}`));
+    this._connecting = null;
     this._rejectAllPending('closed', 'the client was closed');
     this._queue = [];
     this._resumeToken = null;

@@ -153,7 +153,10 @@ class WebSocketConnection final : public Connection,
   void finish(boost::system::error_code ec, const char* stage) {
     if (done_) return;
     done_ = true;
+    // Once our close frame is out, Beast ends the pending read with
+    // `closed` or (when async_close itself reads the answer) `operation_aborted`.
     const bool clean = closing_ && (ec == websocket::error::closed || ec == asio::error::eof ||
+                                    ec == asio::error::operation_aborted ||
                                     ec == asio::ssl::error::stream_truncated);
     std::string why = std::string(stage) + ": " + ec.message();
     if (ec == websocket::error::closed) {

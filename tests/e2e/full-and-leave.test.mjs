@@ -5,7 +5,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setUp } from './lib/harness.mjs';
-import { demoUrl, hangUp, remotePeers, uniqueRoom, waitForCall, waitForStatus } from './lib/demo-page.mjs';
+import {
+  demoUrl,
+  hangUp,
+  remotePeers,
+  uniqueRoom,
+  waitForCall,
+  waitForStatus,
+} from './lib/demo-page.mjs';
 import { waitUntil } from './lib/wait.mjs';
 
 test('a third page gets full; hanging up frees the room and destroys it', async (t) => {

@@ -33,7 +33,11 @@ test('three pages in a room of four make a full-mesh call', async (t) => {
     const ids = await peersInRoom(3);
     for (const [i, page] of pages.entries()) {
       const others = ids.filter((_, j) => j !== i).sort();
-      assert.deepEqual(await remotePeers(page), others, `page ${i} shows a video of each other peer`);
+      assert.deepEqual(
+        await remotePeers(page),
+        others,
+        `page ${i} shows a video of each other peer`,
+      );
     }
   });
 });

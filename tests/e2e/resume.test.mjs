@@ -25,7 +25,9 @@ test('a page whose connection drops resumes its session and the call goes on', a
   await env.run(async () => {
     const room = uniqueRoom('resume');
     // Alice loads the page, and so opens its WebSocket, through the proxy.
-    const alice = await env.open(demoUrl(`http://127.0.0.1:${proxy.port}`, room), { name: 'alice' });
+    const alice = await env.open(demoUrl(`http://127.0.0.1:${proxy.port}`, room), {
+      name: 'alice',
+    });
     await waitForStatus(alice, 'waiting');
     const bob = await env.open(demoUrl(env.daemon.url, room), { name: 'bob' });
     await waitForCall(alice, 1);
@@ -33,7 +35,9 @@ test('a page whose connection drops resumes its session and the call goes on', a
 
     const [aliceIdBefore] = await remotePeers(bob);
     const [bobIdBefore] = await remotePeers(alice);
-    const peerConnectionsBefore = await alice.evaluate(() => window.__parleyProbes.peerConnections.length);
+    const peerConnectionsBefore = await alice.evaluate(
+      () => window.__parleyProbes.peerConnections.length,
+    );
     const bobHistoryBefore = (await statusHistory(bob)).length;
 
     // Hold reconnects at the proxy so that `reconnecting` stays on screen until the
@@ -47,7 +51,11 @@ test('a page whose connection drops resumes its session and the call goes on', a
 
     // Same session: bob still sees alice under her old id, alice still sees bob, and
     // no peer connection was rebuilt.
-    assert.deepEqual(await remotePeers(bob), [aliceIdBefore], "bob's video of alice keeps alice's peer id");
+    assert.deepEqual(
+      await remotePeers(bob),
+      [aliceIdBefore],
+      "bob's video of alice keeps alice's peer id",
+    );
     assert.deepEqual(await remotePeers(alice), [bobIdBefore]);
     assert.equal(
       await alice.evaluate(() => window.__parleyProbes.peerConnections.length),
@@ -65,7 +73,8 @@ test('a page whose connection drops resumes its session and the call goes on', a
     // And signaling works again through the new connection: a fresh ICE negotiation
     // (an offer and an answer relayed by the server) brings the call back up.
     await alice.evaluate(() => {
-      for (const pc of window.__parleyProbes.peerConnections) if (pc.connectionState !== 'closed') pc.restartIce();
+      for (const pc of window.__parleyProbes.peerConnections)
+        if (pc.connectionState !== 'closed') pc.restartIce();
     });
     await waitForCall(alice, 1);
     await waitForCall(bob, 1);

@@ -33,7 +33,11 @@ test('screenshots of a connected call', async (t) => {
       console.log(`screenshot: ${shot}`);
     }
 
-    const lobby = await env.open(`${env.daemon.url}/`, { name: 'lobby', viewport: { width: 390, height: 844 }, isMobile: true });
+    const lobby = await env.open(`${env.daemon.url}/`, {
+      name: 'lobby',
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+    });
     await waitForStatus(lobby, 'left');
     const lobbyShot = await artifactPath('lobby-phone.png');
     await lobby.screenshot({ path: lobbyShot });

@@ -44,7 +44,11 @@ function installProbes() {
       if (probes.statusHistory.at(-1) !== value) probes.statusHistory.push(value);
     };
     record();
-    new MutationObserver(record).observe(status, { childList: true, characterData: true, subtree: true });
+    new MutationObserver(record).observe(status, {
+      childList: true,
+      characterData: true,
+      subtree: true,
+    });
   });
 }
 
@@ -64,7 +68,13 @@ export async function launchBrowser() {
     // Only the arguments listed here reach Chromium: the flags above, plus what
     // playwright needs to talk to it and the fresh profile.
     ignoreDefaultArgs: true,
-    args: ['--headless', '--remote-debugging-pipe', '--no-startup-window', `--user-data-dir=${userDataDir}`, ...CHROMIUM_FLAGS],
+    args: [
+      '--headless',
+      '--remote-debugging-pipe',
+      '--no-startup-window',
+      `--user-data-dir=${userDataDir}`,
+      ...CHROMIUM_FLAGS,
+    ],
   });
   const logLines = [];
   let pageCount = 0;
@@ -75,8 +85,12 @@ export async function launchBrowser() {
       const context = await browser.newContext({ viewport, isMobile, hasTouch: isMobile });
       await context.addInitScript(installProbes);
       const page = await context.newPage();
-      page.on('console', (message) => logLines.push(`[${label} console.${message.type()}] ${message.text()}`));
-      page.on('pageerror', (error) => logLines.push(`[${label} pageerror] ${error.stack ?? error}`));
+      page.on('console', (message) =>
+        logLines.push(`[${label} console.${message.type()}] ${message.text()}`),
+      );
+      page.on('pageerror', (error) =>
+        logLines.push(`[${label} pageerror] ${error.stack ?? error}`),
+      );
       await page.goto(url);
       return page;
     },

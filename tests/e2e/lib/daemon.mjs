@@ -16,7 +16,8 @@ const STOP_TIMEOUT_MS = 10_000;
 
 /** The repository's root: PARLEY_SOURCE_DIR, or three levels above this file. */
 export const SOURCE_DIR =
-  process.env.PARLEY_SOURCE_DIR ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+  process.env.PARLEY_SOURCE_DIR ??
+  path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 function parleydPath() {
   const binary = process.env.PARLEYD;
@@ -24,6 +25,17 @@ function parleydPath() {
     throw new Error('set PARLEYD to the parleyd binary under test (ctest does this)');
   }
   return binary;
+}
+
+/**
+ * The daemon reads every PARLEY_<SECTION>_<KEY> variable as a setting, and refuses
+ * unknown ones: the tests' own PARLEY_SOURCE_DIR would stop it, and a developer's
+ * PARLEY_LISTEN_PORT would change it. Its configuration comes from the file only.
+ */
+function environmentWithoutParleySettings() {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('PARLEY_')),
+  );
 }
 
 /** Deep-merges plain objects: `extra` wins. */
@@ -84,6 +96,7 @@ export async function startDaemon({ config = {} } = {}) {
 
   const child = spawn(binary, ['--config', configFile, '--address', '127.0.0.1', '--port', '0'], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    env: environmentWithoutParleySettings(),
   });
   const logLines = [];
   const listeners = {};
@@ -113,7 +126,10 @@ export async function startDaemon({ config = {} } = {}) {
 
   let timer;
   const startTimeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error('parleyd did not report both listeners in time')), START_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(new Error('parleyd did not report both listeners in time')),
+      START_TIMEOUT_MS,
+    );
   });
   try {
     await Promise.race([ready, failed, startTimeout]);

@@ -51,7 +51,9 @@ export async function remotePeers(page) {
 /** connectionState of every RTCPeerConnection the page made and did not close. */
 export async function peerConnectionStates(page) {
   return page.evaluate(() =>
-    window.__parleyProbes.peerConnections.map((pc) => pc.connectionState).filter((s) => s !== 'closed'),
+    window.__parleyProbes.peerConnections
+      .map((pc) => pc.connectionState)
+      .filter((s) => s !== 'closed'),
   );
 }
 
@@ -60,7 +62,9 @@ export async function waitForPeerConnections(page, count, { timeout = WAIT_MS } 
   try {
     await page.waitForFunction(
       (n) => {
-        const open = window.__parleyProbes.peerConnections.filter((pc) => pc.connectionState !== 'closed');
+        const open = window.__parleyProbes.peerConnections.filter(
+          (pc) => pc.connectionState !== 'closed',
+        );
         return open.length === n && open.every((pc) => pc.connectionState === 'connected');
       },
       count,
@@ -81,7 +85,10 @@ export async function waitForPeerConnections(page, count, { timeout = WAIT_MS } 
 export async function waitForPlayingVideos(page, count, { timeout = WAIT_MS } = {}) {
   const before = await page.evaluate(() =>
     Object.fromEntries(
-      [...document.querySelectorAll('[data-testid="remote-video"]')].map((v) => [v.dataset.peer, v.currentTime]),
+      [...document.querySelectorAll('[data-testid="remote-video"]')].map((v) => [
+        v.dataset.peer,
+        v.currentTime,
+      ]),
     ),
   );
   try {
@@ -90,7 +97,9 @@ export async function waitForPlayingVideos(page, count, { timeout = WAIT_MS } = 
         const videos = [...document.querySelectorAll('[data-testid="remote-video"]')];
         return (
           videos.length === n &&
-          videos.every((v) => v.videoWidth > 0 && !v.paused && v.currentTime > (start[v.dataset.peer] ?? 0))
+          videos.every(
+            (v) => v.videoWidth > 0 && !v.paused && v.currentTime > (start[v.dataset.peer] ?? 0),
+          )
         );
       },
       { n: count, start: before },
@@ -99,9 +108,16 @@ export async function waitForPlayingVideos(page, count, { timeout = WAIT_MS } = 
   } catch (err) {
     const videos = await page
       .locator('[data-testid="remote-video"]')
-      .evaluateAll((vs) => vs.map((v) => `${v.dataset.peer}: ${v.videoWidth}x${v.videoHeight} t=${v.currentTime} paused=${v.paused}`))
+      .evaluateAll((vs) =>
+        vs.map(
+          (v) =>
+            `${v.dataset.peer}: ${v.videoWidth}x${v.videoHeight} t=${v.currentTime} paused=${v.paused}`,
+        ),
+      )
       .catch(() => []);
-    throw new Error(`expected ${count} playing remote videos, have [${videos.join('; ')}]`, { cause: err });
+    throw new Error(`expected ${count} playing remote videos, have [${videos.join('; ')}]`, {
+      cause: err,
+    });
   }
 }
 

@@ -1,0 +1,178 @@
+// bench/run's measuring half (bench/run builds first): runs every scenario
+// against parley and its peers, server pinned to core 0 and the load
+// generator to core 1, a fresh server per run, interleaved rounds; then
+// writes docs/benchmarks.md and the plots.
+//
+//   node bench/orchestrate/main.mjs --build-dir DIR [--rounds 3] [--quick]
+//        [--servers parley,beast,...] [--only relay-200-k1,churn,...]
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { curveMeasurements, latencyMeasurements, mainMeasurements, variant } from './plan.mjs';
+import { runLoadgen, startServer, stopServer } from './processes.mjs';
+import { writePlots } from './plots.mjs';
+import { writeReport } from './report.mjs';
+import { SERVERS, ServerCatalogue } from './servers.mjs';
+import { median, pick } from './stats.mjs';
+
+const benchDir = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const repoDir = path.dirname(benchDir);
+
+function parseArgs(argv) {
+  const args = { buildDir: path.join(repoDir, 'build-bench'), rounds: 3, quick: false, servers: null, only: null, report: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--build-dir') args.buildDir = path.resolve(argv[++i]);
+    else if (a === '--rounds') args.rounds = Number(argv[++i]);
+    else if (a === '--quick') args.quick = true;
+    else if (a === '--servers') args.servers = argv[++i].split(',');
+    else if (a === '--only') args.only = argv[++i].split(',');
+    else if (a === '--no-report') args.report = false;
+    else throw new Error(`unknown option ${a}`);
+  }
+  return args;
+}
+
+const args = parseArgs(process.argv.slice(2));
+const fdLimit = Number(execFileSync('bash', ['-c', 'ulimit -n']).toString().trim()) || 1024;
+const params = args.quick
+  ? { warmup: 0.5, duration: 1, latencyWarmup: 0.5, latencyDuration: 1, sessions: 2000, fanoutRooms: 25,
+      pairs: 100, curveFractions: [0.25, 0.75] }
+  : { warmup: 1, duration: 2, latencyWarmup: 1, latencyDuration: 3, sessions: 19000, fanoutRooms: 25,
+      pairs: 100, curveFractions: [0.1, 0.25, 0.75, 0.9] };
+// Each idle session is one descriptor in the server and one in the generator.
+params.sessions = Math.min(params.sessions, 2 * Math.floor((fdLimit - 400) / 2));
+if (args.quick) args.rounds = Math.min(args.rounds, 1);
+
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const workDir = path.join(benchDir, 'results', stamp);
+fs.mkdirSync(workDir, { recursive: true });
+const runsFile = path.join(workDir, 'runs.jsonl');
+
+// A throw-away ECDSA certificate for the wss:// runs.
+const cert = { cert: path.join(workDir, 'cert.pem'), key: path.join(workDir, 'key.pem') };
+execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
+  '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1', '-keyout', cert.key, '-out', cert.cert], { stdio: 'ignore' });
+
+const catalogue = new ServerCatalogue({ buildDir: args.buildDir, benchDir, workDir, cert });
+const loadgen = path.join(args.buildDir, 'bench', 'parley_loadgen');
+const results = [];
+const started = Date.now();
+
+function loadgenArgs(m, server, port, pid) {
+  const dialect = SERVERS[server].dialect;
+  const a = ['--mode', m.mode, '--dialect', dialect, '--host', '127.0.0.1', '--port', String(port),
+    '--server-pid', String(pid)];
+  if (m.tls) a.push('--tls');
+  if (m.mode === 'idle') {
+    a.push('--sessions', String(m.sessions), '--bind-from', '127.0.0.2', '--per-address', '4000',
+      '--setup-timeout', '120');
+    return a;
+  }
+  const latency = m.mode === 'latency';
+  a.push('--warmup', String(latency ? params.latencyWarmup : params.warmup),
+    '--duration', String(latency ? params.latencyDuration : params.duration));
+  if (m.size) a.push('--size', String(m.size));
+  if (m.inflight) a.push('--inflight', String(m.inflight));
+  if (m.mode === 'fanout') a.push('--rooms', String(m.rooms), '--room-size', String(m.roomSize));
+  else a.push('--pairs', String(params.pairs));
+  if (latency) a.push('--rate', String(m.rate));
+  return a;
+}
+
+async function measure(m, key, round) {
+  const { server, options } = variant(key);
+  const serverArgv = catalogue.argv(server, { ...options, tls: Boolean(m.tls), maxPeers: m.roomSize ?? 2 });
+  const record = { id: m.id, server: key, round, mode: m.mode, size: m.size, rate: m.rate, fraction: m.fraction, serverArgv };
+  let instance;
+  try {
+    instance = await startServer(serverArgv, { core: 0 });
+    const a = loadgenArgs(m, server, instance.port, instance.pid);
+    record.loadgenArgs = a;
+    const budget = m.mode === 'idle' ? 400000 : 120000;
+    record.report = await runLoadgen(loadgen, a, { core: 1, timeoutMs: budget });
+  } catch (error) {
+    record.report = { ok: false, faults: { 'server-start': 1 }, fault_examples: [String(error.message).slice(0, 2000)], figures: {} };
+  } finally {
+    if (instance) {
+      record.serverExit = await stopServer(instance);
+      if (!record.report?.ok) record.serverLog = instance.log.slice(-20);
+    }
+  }
+  results.push(record);
+  fs.appendFileSync(runsFile, JSON.stringify(record) + '\n');
+  const f = record.report.figures ?? {};
+  const figure = m.mode === 'idle'
+    ? `${((f.rss_bytes_per_session ?? NaN) / 1024).toFixed(2)} KiB/session`
+    : m.mode === 'latency'
+      ? `p99 ${f.latency_us?.p99 ?? '?'} us at ${m.rate}/s`
+      : `${Math.round(f.per_second ?? NaN)}/s`;
+  const status = record.report.ok ? 'ok' : `FAULTS ${JSON.stringify(record.report.faults)}`;
+  const elapsed = ((Date.now() - started) / 1000).toFixed(0);
+  console.log(`[${elapsed}s] round ${round} ${m.id} ${key}: ${figure} ${status}`);
+  if (!record.report.ok) console.log(`    ${(record.report.fault_examples ?? []).slice(0, 3).join('\n    ')}`);
+  return record;
+}
+
+function selected(measurements) {
+  return measurements
+    .filter((m) => !args.only || args.only.some((o) => m.id.startsWith(o)))
+    .map((m) => ({ ...m, servers: m.servers.filter((s) => !args.servers || args.servers.includes(variant(s).server)) }))
+    .filter((m) => m.servers.length > 0);
+}
+
+// Interleaved rounds: every measurement once per round, the server order
+// rotated from round to round, so that slow drifts of the machine spread
+// over all servers alike.
+async function rounds(measurements, count) {
+  for (let round = 1; round <= count; round++) {
+    for (const m of measurements) {
+      const order = m.servers.map((_, i) => m.servers[(i + round - 1) % m.servers.length]);
+      for (const key of order) await measure(m, key, round);
+    }
+  }
+}
+
+function medianOf(id, server, figure) {
+  return median(results.filter((r) => r.id === id && r.server === server && r.report.ok)
+    .map((r) => pick(r.report, figure)));
+}
+
+function saturated(server) {
+  return Math.max(medianOf('relay-200-k1', server, 'figures.per_second') || 0,
+    medianOf('relay-200-k8', server, 'figures.per_second') || 0);
+}
+
+const machine = {
+  cpu: (os.cpus()[0]?.model ?? 'unknown').trim(),
+  cores: os.cpus().length,
+  memory_gib: Math.round(os.totalmem() / 2 ** 30),
+  kernel: os.release(),
+  loadavg_start: os.loadavg(),
+  fd_limit: fdLimit,
+};
+
+await rounds(selected(mainMeasurements(params)), args.rounds);
+let parleySat = saturated('parley');
+let sioSat = saturated('sio');
+// Without a figure of its own (filtered out, or failed), a server's latency
+// is measured at the rate of the fastest peer measured.
+if (!parleySat) parleySat = Math.max(...['beast', 'ws', 'epoll'].map(saturated)) || 50000;
+if (!sioSat) sioSat = 20000;
+await rounds(selected(latencyMeasurements(parleySat, sioSat)), args.rounds);
+await rounds(selected(curveMeasurements(parleySat, params.curveFractions)), 1);
+machine.loadavg_end = os.loadavg();
+
+const context = { args, params, machine, parleySat, sioSat, repoDir, benchDir, workDir, stamp,
+  minutes: (Date.now() - started) / 60000 };
+fs.writeFileSync(path.join(workDir, 'context.json'), JSON.stringify(context, null, 2));
+if (args.report) {
+  const plots = writePlots(results, context);
+  writeReport(results, { ...context, plots });
+  console.log(`wrote ${path.join(repoDir, 'docs', 'benchmarks.md')}`);
+}
+const failed = results.filter((r) => !r.report.ok);
+console.log(`${results.length} runs, ${failed.length} with faults, ${context.minutes.toFixed(1)} min; raw results in ${workDir}`);
+process.exit(failed.length ? 1 : 0);

@@ -1,0 +1,50 @@
+// What bench/run measures: every scenario against parley and each peer that
+// can serve it, in interleaved rounds.
+export const ALL = ['parley', 'beast', 'epoll', 'ws', 'sio'];
+export const WITH_ROOMS_OF_N = ['parley', 'ws', 'sio']; // the bare relays pair connections only
+export const IDLE_WS = ['parley', 'beast', 'ws', 'sio'];
+export const IDLE_WSS = ['parley', 'beast'];
+
+// A server "variant" names a server and its settings: "parley@t2" is parley
+// with two I/O threads.
+export function variant(key) {
+  const [server, suffix] = key.split('@');
+  const options = {};
+  if (suffix === 't2') options.threads = 2;
+  return { key, server, options };
+}
+
+// The rounds of throughput, churn, fan-out and idle measurements.
+export function mainMeasurements(p) {
+  return [
+    { id: 'relay-200-k1', mode: 'relay', size: 200, inflight: 1, servers: [...ALL, 'parley@t2'] },
+    { id: 'relay-4k-k1', mode: 'relay', size: 4096, inflight: 1, servers: ALL },
+    { id: 'relay-200-k8', mode: 'relay', size: 200, inflight: 8, servers: ALL },
+    { id: 'churn', mode: 'churn', servers: ALL },
+    { id: 'fanout-8', mode: 'fanout', size: 200, inflight: 1, rooms: p.fanoutRooms, roomSize: 8, servers: WITH_ROOMS_OF_N },
+    { id: 'idle-ws', mode: 'idle', sessions: p.sessions, servers: IDLE_WS },
+    { id: 'idle-wss', mode: 'idle', sessions: p.sessions, tls: true, servers: IDLE_WSS },
+  ];
+}
+
+// Latency at fixed offered rates derived from the saturated rates measured above.
+export function latencyMeasurements(parleySaturated, socketioSaturated) {
+  return [
+    { id: 'latency-parley50', mode: 'latency', size: 200, rate: Math.round(0.5 * parleySaturated),
+      servers: ['parley', 'epoll', 'beast', 'ws'] },
+    { id: 'latency-sio50', mode: 'latency', size: 200, rate: Math.round(0.5 * socketioSaturated),
+      servers: ['parley', 'sio'] },
+  ];
+}
+
+// One round only: the curves behind the plots.
+export function curveMeasurements(parleySaturated, fractions) {
+  const latency = fractions.map((f) => ({
+    id: `curve-latency-${Math.round(f * 100)}`, mode: 'latency', size: 200, fraction: f,
+    rate: Math.round(f * parleySaturated), servers: ['parley', 'epoll', 'beast', 'ws'],
+  }));
+  const sizes = [1024, 16384].map((size) => ({
+    id: `curve-size-${size}`, mode: 'relay', size, inflight: 1, servers: ALL,
+  }));
+  return [...latency, ...sizes];
+}

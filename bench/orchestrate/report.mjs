@@ -1,0 +1,303 @@
+// Writes the measured part of docs/benchmarks.md: everything between the
+// BEGIN and END markers is replaced, the prose around them is kept.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { SERVERS } from './servers.mjs';
+import { pick, summary } from './stats.mjs';
+
+const BEGIN = '<!-- BEGIN bench/run output (rewritten by every run; edit the prose outside) -->';
+const END = '<!-- END bench/run output -->';
+
+function label(key) {
+  const [server, suffix] = key.split('@');
+  return SERVERS[server].label + (suffix === 't2' ? ' (threads 2)' : '');
+}
+
+// The figure's spread over the rounds that completed without a fault.
+function cell(results, id, server, figure) {
+  const values = results.filter((r) => r.id === id && r.server === server && r.report.ok)
+    .map((r) => pick(r.report, figure));
+  return summary(values);
+}
+
+function failedRuns(results, id, server) {
+  return results.filter((r) => r.id === id && r.server === server && !r.report.ok).length;
+}
+
+function fmt(value, digits = 0) {
+  if (!Number.isFinite(value)) return 'n/a';
+  return value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+function spread(s, digits = 0, scale = 1) {
+  if (!Number.isFinite(s.median)) return 'n/a';
+  const m = fmt(s.median * scale, digits);
+  if (s.n < 2) return m;
+  return `${m} (${fmt(s.min * scale, digits)}-${fmt(s.max * scale, digits)})`;
+}
+
+function ratio(a, b) {
+  return Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a / b : NaN;
+}
+
+function table(header, rows) {
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+function evaluateTargets(results) {
+  const m = (id, server, figure) => cell(results, id, server, figure).median;
+  const rate = (id, server) => m(id, server, 'figures.per_second');
+  const targets = [];
+  const atLeast = (name, value, bound) => targets.push({ name, value: `${fmt(value, 2)}x`, bound: `>= ${bound}x`, met: value >= bound });
+  const atMost = (name, value, bound, unit = 'x') => targets.push({ name, value: `${fmt(value, 2)}${unit}`, bound: `<= ${bound}${unit}`, met: value <= bound });
+
+  atLeast('relay 200 B, K=1: parley / bare Beast relay', ratio(rate('relay-200-k1', 'parley'), rate('relay-200-k1', 'beast')), 1.0);
+  atLeast('relay 200 B, K=1: parley / bare epoll relay', ratio(rate('relay-200-k1', 'parley'), rate('relay-200-k1', 'epoll')), 0.6);
+  atLeast('relay 200 B, K=1: parley / ws relay', ratio(rate('relay-200-k1', 'parley'), rate('relay-200-k1', 'ws')), 1.4);
+  atLeast('relay 4 KB, K=1: parley / bare Beast relay', ratio(rate('relay-4k-k1', 'parley'), rate('relay-4k-k1', 'beast')), 1.0);
+  atLeast('relay 4 KB, K=1: parley / ws relay', ratio(rate('relay-4k-k1', 'parley'), rate('relay-4k-k1', 'ws')), 1.6);
+  atLeast('relay 200 B: parley K=8 / parley K=1', ratio(rate('relay-200-k8', 'parley'), rate('relay-200-k1', 'parley')), 1.15);
+  atMost('server CPU per relayed 200 B message: parley / bare Beast relay',
+    ratio(m('relay-200-k1', 'parley', 'figures.server_cpu_us_per_item'), m('relay-200-k1', 'beast', 'figures.server_cpu_us_per_item')), 1.0);
+  atMost('p99 at 50% of parley\'s saturated rate: parley / bare epoll relay',
+    ratio(m('latency-parley50', 'parley', 'figures.latency_us.p99'), m('latency-parley50', 'epoll', 'figures.latency_us.p99')), 2.0);
+  atMost('p99 at 50% of socket.io\'s saturated rate: parley / socket.io',
+    ratio(m('latency-sio50', 'parley', 'figures.latency_us.p99'), m('latency-sio50', 'sio', 'figures.latency_us.p99')), 0.25);
+  atLeast('churn: parley / bare Beast relay', ratio(rate('churn', 'parley'), rate('churn', 'beast')), 1.0);
+  atLeast('churn: parley / ws relay', ratio(rate('churn', 'parley'), rate('churn', 'ws')), 1.2);
+  const kib = (id, server) => m(id, server, 'figures.rss_bytes_per_session') / 1024;
+  atMost('idle ws: parley RSS per session', kib('idle-ws', 'parley'), 5, ' KiB');
+  atMost('idle ws: parley / bare Beast relay RSS per session', ratio(kib('idle-ws', 'parley'), kib('idle-ws', 'beast')), 0.7);
+  atMost('idle wss: parley RSS per session', kib('idle-wss', 'parley'), 16, ' KiB');
+  atMost('idle ws: parley RSS after all left / baseline', m('idle-ws', 'parley', 'figures.after_rss_ratio'), 1.1);
+  atMost('idle wss: parley RSS after all left / baseline', m('idle-wss', 'parley', 'figures.after_rss_ratio'), 1.1);
+  atLeast('fan-out, rooms of 8: parley / ws relay deliveries', ratio(rate('fanout-8', 'parley'), rate('fanout-8', 'ws')), 1.5);
+  for (const t of targets) {
+    if (t.value.startsWith('n/a')) t.met = null;
+  }
+  return targets;
+}
+
+function throughputSection(results) {
+  const servers = ['parley', 'parley@t2', 'beast', 'epoll', 'ws', 'sio'];
+  const rows = servers.filter((s) => results.some((r) => r.server === s && r.id.startsWith('relay'))).map((s) => [
+    label(s),
+    spread(cell(results, 'relay-200-k1', s, 'figures.per_second')),
+    spread(cell(results, 'relay-4k-k1', s, 'figures.per_second')),
+    spread(cell(results, 'relay-200-k8', s, 'figures.per_second')),
+    spread(cell(results, 'relay-200-k1', s, 'figures.server_cpu_us_per_item'), 2),
+    spread(cell(results, 'relay-200-k1', s, 'figures.server_cpu_utilization'), 0, 100) + '%',
+    spread(cell(results, 'relay-200-k1', s, 'figures.generator_cpu_utilization'), 0, 100) + '%',
+  ]);
+  return table(['server', '200 B, K=1 (msg/s)', '4 KB, K=1 (msg/s)', '200 B, K=8 (msg/s)',
+    'server CPU per msg, 200 B K=1 (µs)', 'server CPU, 200 B K=1', 'generator CPU, 200 B K=1'], rows);
+}
+
+function latencySection(results) {
+  const rows = [];
+  for (const id of ['latency-parley50', 'latency-sio50']) {
+    const runs = results.filter((r) => r.id === id);
+    const servers = [...new Set(runs.map((r) => r.server))];
+    for (const s of servers) {
+      const c = (f) => spread(cell(results, id, s, `figures.latency_us.${f}`), 0);
+      const rate = runs.find((r) => r.server === s)?.rate;
+      const overloaded = runs.some((r) => r.server === s && r.report.figures?.overloaded);
+      rows.push([id === 'latency-parley50' ? `${fmt(rate)}/s (50% of parley)` : `${fmt(rate)}/s (50% of socket.io)`,
+        label(s) + (overloaded ? ' (overloaded)' : ''), c('p50'), c('p90'), c('p99'), c('p999'), c('max'),
+        spread(cell(results, id, s, 'figures.send_lateness_us.p99'), 0)]);
+    }
+  }
+  return table(['offered load', 'server', 'p50 (µs)', 'p90 (µs)', 'p99 (µs)', 'p99.9 (µs)', 'max (µs)',
+    'generator send lateness p99 (µs)'], rows);
+}
+
+function churnSection(results) {
+  const servers = ['parley', 'beast', 'epoll', 'ws', 'sio'].filter((s) => results.some((r) => r.id === 'churn' && r.server === s));
+  return table(['server', 'join+leave operations/s', 'join latency p99 (µs)', 'server CPU per operation (µs)'],
+    servers.map((s) => [label(s), spread(cell(results, 'churn', s, 'figures.per_second')),
+      spread(cell(results, 'churn', s, 'figures.join_latency_us.p99')),
+      spread(cell(results, 'churn', s, 'figures.server_cpu_us_per_item'), 2)]));
+}
+
+function fanoutSection(results) {
+  const servers = ['parley', 'ws', 'sio'].filter((s) => results.some((r) => r.id === 'fanout-8' && r.server === s));
+  return table(['server', 'deliveries/s', 'server CPU per delivery (µs)'],
+    servers.map((s) => [label(s), spread(cell(results, 'fanout-8', s, 'figures.per_second')),
+      spread(cell(results, 'fanout-8', s, 'figures.server_cpu_us_per_item'), 2)]));
+}
+
+function idleSection(results) {
+  const rows = [];
+  for (const id of ['idle-ws', 'idle-wss']) {
+    for (const s of ['parley', 'beast', 'ws', 'sio']) {
+      if (!results.some((r) => r.id === id && r.server === s)) continue;
+      const c = (f, d = 0, scale = 1) => spread(cell(results, id, s, `figures.${f}`), d, scale);
+      const sessions = results.find((r) => r.id === id && r.server === s && r.report.ok)?.report.figures.sessions;
+      rows.push([id === 'idle-ws' ? 'ws://' : 'wss://', label(s), fmt(sessions),
+        c('rss_bytes_per_session', 2, 1 / 1024), c('baseline_rss_bytes', 1, 1 / 2 ** 20),
+        c('joined_rss_bytes', 1, 1 / 2 ** 20), c('after_rss_ratio', 2), `${c('after_fds')} (baseline ${c('baseline_fds')})`,
+        c('sessions_per_second')]);
+    }
+  }
+  return table(['transport', 'server', 'sessions', 'RSS per session (KiB)', 'baseline RSS (MiB)', 'joined RSS (MiB)',
+    'RSS after all left / baseline', 'fds after all left', 'sessions set up per second'], rows);
+}
+
+function socketioSection(results) {
+  const m = (id, s, f) => cell(results, id, s, f).median;
+  const r = (id) => ratio(m(id, 'parley', 'figures.per_second'), m(id, 'sio', 'figures.per_second'));
+  return table(['measurement', 'parley / socket.io'], [
+    ['relay 200 B, K=1', `${fmt(r('relay-200-k1'), 2)}x`],
+    ['relay 4 KB, K=1', `${fmt(r('relay-4k-k1'), 2)}x`],
+    ['relay 200 B, K=8', `${fmt(r('relay-200-k8'), 2)}x`],
+    ['churn', `${fmt(r('churn'), 2)}x`],
+    ['fan-out, rooms of 8', `${fmt(r('fanout-8'), 2)}x`],
+    ['idle RSS per ws session', `${fmt(ratio(m('idle-ws', 'parley', 'figures.rss_bytes_per_session'), m('idle-ws', 'sio', 'figures.rss_bytes_per_session')), 2)}x`],
+    ['p99 at 50% of socket.io\'s saturated rate', `${fmt(ratio(m('latency-sio50', 'parley', 'figures.latency_us.p99'), m('latency-sio50', 'sio', 'figures.latency_us.p99')), 2)}x`],
+  ]);
+}
+
+function capacitySection(results, context) {
+  const m = (id, s, f) => cell(results, id, s, f).median;
+  const perCore = (id) => ratio(m(id, 'parley', 'figures.per_second'), m(id, 'parley', 'figures.server_cpu_utilization'));
+  const t1 = m('relay-200-k1', 'parley', 'figures.per_second');
+  const t2 = m('relay-200-k1', 'parley@t2', 'figures.per_second');
+  return [
+    `- parley relays **${fmt(perCore('relay-200-k1'))} messages/s per core** of server CPU at 200 B (K=1), ` +
+    `${fmt(perCore('relay-4k-k1'))} at 4 KB and ${fmt(perCore('relay-200-k8'))} at 200 B with K=8; ` +
+    `${fmt(perCore('churn'))} join+leave operations/s per core; ` +
+    `an idle ws session costs ${fmt(m('idle-ws', 'parley', 'figures.rss_bytes_per_session') / 1024, 2)} KiB.`,
+    `- \`threads\` 2 on the same single core gives ${fmt(t2)} messages/s against ${fmt(t1)} with 1 thread ` +
+    `(${fmt(ratio(t2, t1), 2)}x): with the load generator on the only other core, this machine cannot show ` +
+    `scaling across cores; size a bigger machine from the per-core figures above.`,
+    `- Saturated rates used for the latency runs: parley ${fmt(context.parleySat)} msg/s, ` +
+    `socket.io ${fmt(context.sioSat)} msg/s (the higher of the K=1 and K=8 relay medians at 200 B).`,
+  ].join('\n');
+}
+
+function commandsSection(results, context) {
+  const rel = (p) => p.replaceAll(context.workDir, '$RESULTS').replaceAll(context.repoDir + '/', '');
+  const seen = new Set();
+  const lines = [];
+  for (const r of results) {
+    const key = `${r.id}/${r.server}`;
+    if (seen.has(key) || !r.loadgenArgs) continue;
+    seen.add(key);
+    const port = r.loadgenArgs[r.loadgenArgs.indexOf('--port') + 1];
+    const pid = r.loadgenArgs[r.loadgenArgs.indexOf('--server-pid') + 1];
+    const args = r.loadgenArgs.join(' ').replace(`--port ${port}`, '--port $PORT').replace(`--server-pid ${pid}`, '--server-pid $PID');
+    lines.push(`# ${r.id}, ${label(r.server)}`);
+    lines.push(`taskset -c 0 ${rel(r.serverArgv.join(' '))}`);
+    lines.push(`taskset -c 1 ${rel(path.join(context.args.buildDir, 'bench', 'parley_loadgen'))} ${args}`);
+  }
+  return lines.join('\n');
+}
+
+function faultsSection(results) {
+  const failed = results.filter((r) => !r.report.ok);
+  if (failed.length === 0) return 'None: every relayed message arrived once, in order, from the right sender, and every session joined.';
+  return failed.map((r) => `- ${r.id}, ${label(r.server)}, round ${r.round}: ${JSON.stringify(r.report.faults)}; ` +
+    `${(r.report.fault_examples ?? []).slice(0, 2).map((e) => '`' + e.slice(0, 300).replaceAll('`', "'") + '`').join('; ')}`).join('\n');
+}
+
+function versions(context) {
+  const run = (cmd, args) => { try { return execFileSync(cmd, args).toString().trim(); } catch { return 'unknown'; } };
+  const gcc = run('g++', ['-dumpfullversion']);
+  const node = process.version;
+  const boost = run('bash', ['-c', "dpkg-query -W -f='${Version}' libboost1.81-dev 2>/dev/null"]);
+  const debian = run('cat', ['/etc/debian_version']);
+  const commit = run('git', ['-C', context.repoDir, 'rev-parse', '--short', 'HEAD']);
+  return { gcc, node, boost, debian, commit };
+}
+
+function generated(results, context) {
+  const targets = evaluateTargets(results);
+  const v = versions(context);
+  const mc = context.machine;
+  const verdict = (t) => (t.met === null ? 'no figure' : t.met ? 'met' : '**not met**');
+  const plots = (context.plots ?? []).map((p) => `![${p.title}](${path.relative(path.join(context.repoDir, 'docs'), p.file)})`).join('\n\n');
+  return `${BEGIN}
+
+## Results of the last run
+
+Run \`${context.stamp}\` of \`bench/run${context.args.quick ? ' --quick' : ''}\`: ${context.args.rounds} interleaved round(s),
+${context.minutes.toFixed(1)} minutes of measuring; ${results.length} runs, ${results.filter((r) => !r.report.ok).length} with faults.
+Machine: ${mc.cpu}, ${mc.cores} cores, ${mc.memory_gib} GiB, Linux ${mc.kernel}, Debian ${v.debian},
+file-descriptor limit ${mc.fd_limit}; load average ${mc.loadavg_start.map((x) => x.toFixed(2)).join(' ')} at the start,
+${mc.loadavg_end.map((x) => x.toFixed(2)).join(' ')} at the end. g++ ${v.gcc}, Boost ${v.boost}, Node.js ${v.node}; commit ${v.commit}.
+Servers pinned to core 0, the load generator to core 1 (\`taskset\`). Figures are medians over the rounds
+(min-max in parentheses); ratios are ratios of medians of this run.
+
+### Targets
+
+${table(['target', 'measured', 'required', 'verdict'], targets.map((t) => [t.name, t.value, t.bound, verdict(t)]))}
+
+### Relay throughput (100 pairs, closed loop)
+
+${throughputSection(results)}
+
+### Latency (100 pairs, open loop, 200 B, one-way)
+
+${latencySection(results)}
+
+### Churn (100 pairs: join a fresh room, both leave, next room)
+
+${churnSection(results)}
+
+### Fan-out (${context.params.fanoutRooms} rooms of 8, every member broadcasting)
+
+${fanoutSection(results)}
+
+### Idle sessions (rooms of 2)
+
+${idleSection(results)}
+
+### Against the socket.io server (reported, not judged)
+
+${socketioSection(results)}
+
+### Capacity per core
+
+${capacitySection(results, context)}
+
+### Plots
+
+${plots || 'No plots (gnuplot missing).'}
+
+### Correctness faults
+
+${faultsSection(results)}
+
+### Exact commands
+
+\`bench/run\` builds with \`cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DPARLEY_BUILD_BENCH=ON -DPARLEY_BUILD_TESTS=OFF\`,
+installs the Node peers with \`npm ci\` in \`bench/peers\`, then runs (one fresh server per line pair; \`$RESULTS\` is
+\`bench/results/<run>/\`, holding the generated configuration and certificate; \`$PORT\` and \`$PID\` are the server's):
+
+\`\`\`sh
+${commandsSection(results, context)}
+\`\`\`
+
+${END}`;
+}
+
+const SKELETON = `# Benchmarks
+
+${BEGIN}
+${END}
+`;
+
+export function writeReport(results, context) {
+  const file = path.join(context.repoDir, 'docs', 'benchmarks.md');
+  const current = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : SKELETON;
+  const start = current.indexOf(BEGIN);
+  const end = current.indexOf(END);
+  const body = generated(results, context);
+  const next = start >= 0 && end > start
+    ? current.slice(0, start) + body + current.slice(end + END.length)
+    : current.trimEnd() + '\n\n' + body + '\n';
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, next);
+}

@@ -1,0 +1,69 @@
+// The servers measured, how to start each one, and which load generator
+// dialect speaks to it. Every server listens on 127.0.0.1, port 0.
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const SERVERS = {
+  parley: { label: 'parley', dialect: 'v1', tls: true, rooms: true },
+  beast: { label: 'bare Beast relay', dialect: 'bare', tls: true, rooms: false },
+  epoll: { label: 'bare epoll relay', dialect: 'framed', tls: false, rooms: false },
+  ws: { label: 'Node ws relay (v1)', dialect: 'v1', tls: true, rooms: true },
+  sio: { label: 'Node socket.io 4 server', dialect: 'sio', tls: true, rooms: true },
+};
+
+// parley's settings for measuring it: protocol limits that would cut a
+// closed-loop benchmark short are raised (the client is trusted here), never
+// removed; the process runs `threads` I/O threads (1: the server has one core).
+export function parleyConfig({ maxPeers = 2, tls = null, threads = 1 }) {
+  const config = {
+    listen: { address: '127.0.0.1', port: 0 },
+    admin: { address: '127.0.0.1', port: 0 },
+    threads,
+    static_dir: '',
+    limits: {
+      max_peers_per_room: maxPeers,
+      max_rooms: 1000000,
+      messages_per_second: 10000000,
+      message_burst: 10000000,
+    },
+    heartbeat: { ping_interval: 600, ping_timeout: 600 },
+    log: { level: 'info' },
+  };
+  if (tls) config.tls = { cert: tls.cert, key: tls.key };
+  return config;
+}
+
+export class ServerCatalogue {
+  constructor({ buildDir, benchDir, workDir, cert }) {
+    this.buildDir = buildDir;
+    this.benchDir = benchDir;
+    this.workDir = workDir;
+    this.cert = cert;
+  }
+
+  // The command line that starts `name` with these settings.
+  argv(name, { maxPeers = 2, tls = false, threads = 1 } = {}) {
+    const tlsFiles = tls ? this.cert : null;
+    switch (name) {
+      case 'parley': {
+        const file = path.join(this.workDir, `parley-p${maxPeers}-t${threads}${tls ? '-tls' : ''}.json`);
+        fs.writeFileSync(file, JSON.stringify(parleyConfig({ maxPeers, tls: tlsFiles, threads }), null, 2));
+        return [path.join(this.buildDir, 'parleyd'), '--config', file, '--address', '127.0.0.1', '--port', '0'];
+      }
+      case 'beast':
+        return [path.join(this.buildDir, 'bench', 'bare_beast_relay'), '--address', '127.0.0.1', '--port', '0',
+          ...(tlsFiles ? ['--tls-cert', tlsFiles.cert, '--tls-key', tlsFiles.key] : [])];
+      case 'epoll':
+        return [path.join(this.buildDir, 'bench', 'bare_epoll_relay'), '--address', '127.0.0.1', '--port', '0'];
+      case 'ws':
+      case 'sio': {
+        const script = name === 'ws' ? 'ws-relay.mjs' : 'socketio-server.mjs';
+        return ['node', path.join(this.benchDir, 'peers', script), '--address', '127.0.0.1', '--port', '0',
+          '--max-peers', String(maxPeers),
+          ...(tlsFiles ? ['--tls-cert', tlsFiles.cert, '--tls-key', tlsFiles.key] : [])];
+      }
+      default:
+        throw new Error(`unknown server ${name}`);
+    }
+  }
+}

@@ -1,0 +1,106 @@
+#include "dialect.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace loadgen {
+namespace {
+
+RelayMessage message(std::size_t size) {
+  RelayMessage m;
+  m.room = "room-1";
+  m.origin = 7;
+  m.seq = 42;
+  m.sent_at = 123456789;
+  m.size = size;
+  return m;
+}
+
+TEST(RelayPayload, IsPaddedToTheRequestedSize) {
+  for (const char* name : {"v1", "sio", "bare"}) {
+    const auto dialect = make_dialect(name);
+    for (std::size_t size : {200u, 4096u}) {
+      EXPECT_EQ(dialect->relay(message(size)).size(), size) << name;
+    }
+  }
+}
+
+TEST(RelayPayload, ScanFindsTheFieldsWhateverTheKeyOrder) {
+  // nlohmann::json sorts keys when it re-serialises: the scan must not care.
+  const auto sent = nlohmann::json::parse(make_dialect("v1")->relay(message(200)));
+  nlohmann::json delivered = sent;
+  delivered["from"] = "peer-A";
+  RelayedFields fields;
+  ASSERT_TRUE(scan_relayed(delivered.dump(), fields));
+  EXPECT_EQ(fields.origin, 7);
+  EXPECT_EQ(fields.seq, 42);
+  EXPECT_EQ(fields.sent_at, 123456789);
+  EXPECT_EQ(fields.from, "peer-A");
+}
+
+TEST(V1Dialect, StrictParseAcceptsTheSentObjectWithFrom) {
+  const auto v1 = make_dialect("v1");
+  const std::string text = v1->relay(message(200));
+  const std::string delivered = text.substr(0, text.size() - 1) + R"(,"from":"abc"})";
+  const Incoming in = v1->parse(delivered, true);
+  EXPECT_EQ(in.kind, Kind::kRelayed) << in.detail;
+  EXPECT_EQ(in.relayed.from, "abc");
+}
+
+TEST(V1Dialect, StrictParseRejectsAChangedPayload) {
+  const auto v1 = make_dialect("v1");
+  auto json = nlohmann::json::parse(v1->relay(message(200)));
+  json["from"] = "abc";
+  json["data"]["extra"] = 1;
+  EXPECT_EQ(v1->parse(json.dump(), true).kind, Kind::kMalformed);
+  json["data"].erase("extra");
+  json["data"]["pad"] = "xxy";
+  EXPECT_EQ(v1->parse(json.dump(), true).kind, Kind::kMalformed);
+}
+
+TEST(V1Dialect, ReadsTheServerMessages) {
+  const auto v1 = make_dialect("v1");
+  auto welcome = v1->parse(R"({"type":"welcome","id":"p1","resume":"t","version":1})", false);
+  EXPECT_EQ(welcome.kind, Kind::kReady);
+  EXPECT_EQ(welcome.id, "p1");
+  auto joined = v1->parse(R"({"type":"joined","room":"r","id":"p1","peers":["p0"],"iceServers":[]})", false);
+  EXPECT_EQ(joined.kind, Kind::kJoined);
+  EXPECT_EQ(joined.peers, std::vector<std::string>{"p0"});
+  EXPECT_EQ(v1->parse(R"({"type":"peer-joined","room":"r","id":"p2"})", false).kind, Kind::kPeerJoined);
+  EXPECT_EQ(v1->parse(R"({"type":"left","room":"r","reason":"leave"})", false).kind, Kind::kLeft);
+  EXPECT_EQ(v1->parse(R"({"type":"error","code":"rate-limited","message":"x"})", false).kind,
+            Kind::kServerError);
+  EXPECT_EQ(v1->parse("not json", false).kind, Kind::kMalformed);
+}
+
+TEST(SocketIoDialect, SpeaksEngineIoAndTheClassicEvents) {
+  const auto sio = make_dialect("sio");
+  EXPECT_EQ(sio->parse(R"(0{"sid":"x","upgrades":[],"pingInterval":25000})", false).reply, "40");
+  EXPECT_EQ(sio->parse(R"(40{"sid":"y"})", false).kind, Kind::kReady);
+  EXPECT_EQ(sio->parse("2", false).reply, "3");
+  EXPECT_EQ(sio->join("r1"), R"(42["join","r1"])");
+  auto joined = sio->parse(R"(42["joined","r1","id1"])", false);
+  EXPECT_EQ(joined.kind, Kind::kJoined);
+  EXPECT_EQ(joined.id, "id1");
+  EXPECT_EQ(sio->parse(R"(42["otherjoin","r1","id2"])", false).kind, Kind::kPeerJoined);
+  EXPECT_EQ(sio->parse(R"(42["leaved","r1","id1"])", false).kind, Kind::kLeft);
+  EXPECT_EQ(sio->parse(R"(42["bye","r1","id2"])", false).kind, Kind::kPeerLeft);
+  const auto relayed = sio->parse(sio->relay(message(300)), true);
+  EXPECT_EQ(relayed.kind, Kind::kRelayed) << relayed.detail;
+  EXPECT_EQ(relayed.relayed.room, "room-1");
+  EXPECT_EQ(relayed.relayed.seq, 42);
+}
+
+TEST(BareDialect, PairsWithJAndL) {
+  const auto bare = make_dialect("bare");
+  EXPECT_EQ(bare->join("k"), "Jk");
+  EXPECT_EQ(bare->leave("k"), "L");
+  EXPECT_EQ(bare->parse("j", false).kind, Kind::kJoined);
+  EXPECT_EQ(bare->parse("l", false).kind, Kind::kLeft);
+  EXPECT_EQ(bare->parse(bare->relay(message(200)), true).kind, Kind::kRelayed);
+  EXPECT_EQ(bare->parse("?", false).kind, Kind::kMalformed);
+}
+
+}  // namespace
+}  // namespace loadgen

@@ -1,0 +1,51 @@
+// Fuzz target: the client-message parser and validator, and the `from` stamp
+// applied to everything that parses as a relay. Beyond "no crash", it checks
+// the properties the relay rules rely on: the stamped text is one JSON object
+// whose `from` is the sender and whose other members are the sender's.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "parley/protocol.hpp"
+
+namespace {
+
+constexpr std::string_view kSender = "Sender_Peer-Id0123456789";
+
+[[noreturn]] void violated(const char* what) {
+  // abort() is what libFuzzer (and the replay runner) report as a finding.
+  __builtin_fprintf(stderr, "property violated: %s\n", what);
+  std::abort();
+}
+
+void check_stamp(std::string_view text, const parley::ClientMessage& message) {
+  const std::string stamped = parley::stamp_from(text, message.document, kSender);
+  auto relayed = nlohmann::json::parse(stamped, nullptr, /*allow_exceptions=*/false);
+  if (!relayed.is_object()) violated("the stamped relay is not a JSON object");
+  auto from = relayed.find("from");
+  if (from == relayed.end() || !from->is_string() || *from != kSender)
+    violated("the stamped relay does not carry the sender's id as `from`");
+  nlohmann::json expected = message.document;
+  expected["from"] = kSender;
+  if (relayed != expected) violated("the stamped relay changed a member other than `from`");
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  auto parsed = parley::parse_client_message(text);
+  if (auto* message = std::get_if<parley::ClientMessage>(&parsed)) {
+    if (!message->document.is_object()) violated("a parsed message is not an object");
+    if (message->type == parley::ClientType::join && !parley::is_valid_room_name(message->room))
+      violated("a join with an invalid room name was accepted");
+    if (parley::is_relay(message->type)) check_stamp(text, *message);
+  } else {
+    const auto& problem = std::get<parley::ProtocolError>(parsed);
+    if (parley::to_string(problem.code).empty()) violated("an error without a code");
+  }
+  return 0;
+}

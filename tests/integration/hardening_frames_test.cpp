@@ -1,0 +1,153 @@
+// Malformed WebSocket frames (protocol-v1 "Transport"): each breach of RFC
+// 6455's framing closes that connection with 1002, invalid UTF-8 with 1007, and
+// nothing else is affected: a pair of healthy peers relays before and after.
+// A raw TCP client writes the bad bytes, since no WebSocket library sends them.
+#include <gtest/gtest.h>
+
+#include "harness.hpp"
+
+namespace parley::test {
+namespace {
+
+// Beast answers a framing error with its close frame and then shuts the
+// connection down at once, so everything up to EOF holds the close frame.
+std::optional<CloseFrame> read_close(RawClient& raw, const std::string& so_far) {
+  return parse_close_frame(so_far + raw.read_until_eof(10s));
+}
+
+std::string close_payload(unsigned code, const std::string& reason = {}) {
+  std::string payload{static_cast<char>(code >> 8), static_cast<char>(code & 0xFF)};
+  return payload + reason;
+}
+
+struct BadFrameCase {
+  const char* name;
+  std::string bytes;  // written after the upgrade
+  unsigned expected_code;
+};
+
+std::vector<BadFrameCase> bad_frame_cases() {
+  const std::string ping = R"({"type":"ping"})";
+  return {
+      {"RSV1 set (no extension was negotiated)", make_frame(0xC1, ping), 1002},
+      {"RSV2 set", make_frame(0xA1, ping), 1002},
+      {"RSV3 set", make_frame(0x91, ping), 1002},
+      {"reserved data opcode 3", make_frame(0x83, ping), 1002},
+      {"reserved data opcode 7", make_frame(0x87, ping), 1002},
+      {"reserved control opcode 0xB", make_frame(0x8B, "x"), 1002},
+      {"reserved control opcode 0xF", make_frame(0x8F, ""), 1002},
+      {"unmasked client frame", make_frame(0x81, ping, /*mask=*/false), 1002},
+      {"fragmented ping", make_frame(0x09, "a") + make_frame(0x80, "b"), 1002},
+      {"ping over 125 bytes", make_frame(0x89, std::string(126, 'p')), 1002},
+      {"close over 125 bytes", make_frame(0x88, close_payload(1000, std::string(124, 'r'))), 1002},
+      {"continuation with no message open", make_frame(0x80, ping), 1002},
+      {"new data frame inside a fragmented message",
+       make_frame(0x01, R"({"type":)") + make_frame(0x81, ping), 1002},
+      {"close payload of one byte", make_frame(0x88, std::string(1, '\x03')), 1002},
+      {"close code 999", make_frame(0x88, close_payload(999)), 1002},
+      {"close code 1004 (reserved)", make_frame(0x88, close_payload(1004)), 1002},
+      {"close code 1005 (never sent)", make_frame(0x88, close_payload(1005)), 1002},
+      {"close code 1006 (never sent)", make_frame(0x88, close_payload(1006)), 1002},
+      {"close code 1015 (never sent)", make_frame(0x88, close_payload(1015)), 1002},
+      {"close code 5000", make_frame(0x88, close_payload(5000)), 1002},
+      {"invalid UTF-8 in a text message",
+       make_frame(0x81, "{\"type\":\"message\",\"data\":\"\xC3\x28\"}"), 1007},
+      {"overlong UTF-8 encoding", make_frame(0x81, "{\"data\":\"\xC0\xAF\"}"), 1007},
+      {"UTF-16 surrogate encoded as UTF-8", make_frame(0x81, "{\"data\":\"\xED\xA0\x80\"}"),
+       1007},
+      {"invalid UTF-8 in a later fragment",
+       make_frame(0x01, R"({"type":"message","data":")") + make_frame(0x80, "\xFF\"}"), 1007},
+      {"invalid UTF-8 in a close reason", make_frame(0x88, close_payload(1000, "\xFF\xFE")), 1007},
+  };
+}
+
+// A pair of healthy peers in one room; proves that a bad connection's end
+// changed nothing for anyone else.
+struct HealthyPair {
+  explicit HealthyPair(std::uint16_t port) : a(connect_peer(port)), b(connect_peer(port)) {
+    a->join("healthy");
+    b->join("healthy");
+    a->recv_type("peer-joined");
+  }
+  void exchange(int n) {
+    a->send({{"type", "message"}, {"data", n}});
+    EXPECT_EQ(b->recv()["data"], n);
+    b->send({{"type", "message"}, {"data", -n}});
+    EXPECT_EQ(a->recv()["data"], -n);
+  }
+  std::unique_ptr<WsClient> a, b;
+};
+
+TEST(HardeningFrames, EachMalformedFrameClosesOnlyItsConnectionWithTheRightCode) {
+  TestServer server;
+  HealthyPair pair(server.port());
+  int n = 0;
+  for (const auto& c : bad_frame_cases()) {
+    SCOPED_TRACE(c.name);
+    RawClient raw(server.port());
+    std::string got = raw.upgrade();
+    // The bad connection sits in a room of its own with a witness, which must
+    // learn that it ended at once (a close code of the server's own).
+    auto witness = connect_peer(server.port());
+    witness->join("bad-frames");
+    raw.write(make_frame(0x81, R"({"type":"join","room":"bad-frames"})"));
+    witness->recv_type("peer-joined");
+    raw.write(c.bytes);
+    const auto close = read_close(raw, got);
+    ASSERT_TRUE(close.has_value());
+    EXPECT_EQ(close->code, c.expected_code);
+    EXPECT_LE(close->reason.size(), 123u);
+    json left = witness->recv_type("peer-left");
+    EXPECT_EQ(left["reason"], "disconnect");
+    pair.exchange(++n);
+  }
+}
+
+TEST(HardeningFrames, ValidEdgeCasesAreAccepted) {
+  TestServer server;
+  RawClient raw(server.port());
+  std::string got = raw.upgrade();
+  // A text message in three fragments with a ping and a pong between them, and
+  // a multi-byte character split across two fragments.
+  raw.write(make_frame(0x01, R"({"type":"ping","rid":")") + make_frame(0x89, "between") +
+            make_frame(0x00, "\xC3") + make_frame(0x8A, "") + make_frame(0x80, "\xA9\"}"));
+  // An empty ping, a 125-byte ping (the largest allowed).
+  raw.write(make_frame(0x89, "") + make_frame(0x89, std::string(125, 'x')));
+  raw.write(make_frame(0x81, R"({"type":"ping","rid":"last"})"));
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (got.find("\"last\"") == std::string::npos && std::chrono::steady_clock::now() < deadline)
+    got += raw.read_some(1s);
+  EXPECT_NE(got.find("\"rid\":\"\xC3\xA9\""), std::string::npos);
+  EXPECT_NE(got.find("\"last\""), std::string::npos);
+  EXPECT_FALSE(parse_close_frame(got).has_value());
+  // A close with an application code (4000-4999) is answered with a close.
+  raw.write(make_frame(0x88, close_payload(4321, "bye")));
+  const auto close = read_close(raw, got);
+  ASSERT_TRUE(close.has_value());
+  EXPECT_EQ(close->code, 4321u);
+}
+
+TEST(HardeningFrames, GarbageInsteadOfAFrameHeaderNeverCrashesTheServer) {
+  TestServer server;
+  HealthyPair pair(server.port());
+  for (int seed = 0; seed < 50; ++seed) {
+    RawClient raw(server.port());
+    raw.upgrade();
+    std::string garbage;
+    unsigned state = 2166136261u ^ static_cast<unsigned>(seed);
+    for (int i = 0; i < 512; ++i) {
+      state = state * 16777619u + 12345u;
+      garbage.push_back(static_cast<char>(state >> 24));
+    }
+    raw.write(garbage);
+    // Garbage that happens to start a valid frame waits for more bytes; the
+    // end of the stream ends it.
+    raw.shutdown_send();
+    EXPECT_TRUE(raw.closed_by_peer(10s)) << "seed " << seed;
+  }
+  pair.exchange(1);
+  EXPECT_EQ(http_get(server.port(), "/healthz").status, 200u);
+}
+
+}  // namespace
+}  // namespace parley::test

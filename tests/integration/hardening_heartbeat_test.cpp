@@ -1,0 +1,77 @@
+// heartbeat.ping_interval / ping_timeout: the server pings every connection;
+// one from which nothing arrives for ping_timeout is dropped as lost (it keeps
+// its seat for resume.grace, then the room hears `peer-left` `timeout`), while
+// a client that only answers pings stays connected however quiet it is.
+#include <gtest/gtest.h>
+
+#include "harness.hpp"
+
+namespace parley::test {
+namespace {
+
+Config quick_heartbeat_config() {
+  Config config = test_config();
+  config.heartbeat.ping_interval = 0.2;
+  config.heartbeat.ping_timeout = 0.6;
+  config.resume.grace = 0.3;
+  return config;
+}
+
+TEST(HardeningHeartbeat, ASilentPeerIsDroppedAndTheRoomHearsTimeout) {
+  TestServer server(quick_heartbeat_config());
+  auto listener = connect_peer(server.port());
+  listener->join("heartbeat");
+  RawClient silent(server.port());
+  std::string got = silent.upgrade();
+  silent.write(make_frame(0x81, R"({"type":"join","room":"heartbeat"})"));
+  const std::string silent_id = listener->recv_type("peer-joined")["id"];
+  // The listener keeps reading (its client answers the server's pings); the
+  // silent one answers none and is dropped, then its grace runs out.
+  json left = listener->recv_type("peer-left", 15s);
+  EXPECT_EQ(left["id"], silent_id);
+  EXPECT_EQ(left["reason"], "timeout");
+  // The silent connection was pinged and then closed by the server.
+  got += silent.read_until_eof(10s);
+  bool pinged = false;
+  for (std::size_t pos = 0; pos + 1 < got.size();) {
+    const auto opcode = static_cast<unsigned char>(got[pos]) & 0x0F;
+    const std::size_t length = static_cast<unsigned char>(got[pos + 1]) & 0x7F;
+    if (length >= 126) break;  // only small frames are expected here
+    if (opcode == 0x9) pinged = true;
+    pos += 2 + length;
+  }
+  EXPECT_TRUE(pinged);
+  // The listener, quiet all along except for its pongs, is still connected.
+  listener->send({{"type", "ping"}, {"rid", "alive"}});
+  EXPECT_EQ(listener->recv()["rid"], "alive");
+}
+
+TEST(HardeningHeartbeat, ADroppedPeerCanResumeWithinTheGrace) {
+  Config config = quick_heartbeat_config();
+  config.resume.grace = 30;
+  TestServer server(config);
+  auto listener = connect_peer(server.port());
+  listener->join("heartbeat");
+  RawClient silent(server.port());
+  std::string got = silent.upgrade();
+  silent.write(make_frame(0x81, R"({"type":"join","room":"heartbeat"})"));
+  listener->recv_type("peer-joined");
+  got += silent.read_until_eof(10s);  // dropped by the ping timeout
+  // The first frame is the welcome (a flat object: its first '}' ends it).
+  const auto welcome_start = got.find('{');
+  const auto welcome_end = got.find('}');
+  ASSERT_NE(welcome_end, std::string::npos);
+  const json welcome = json::parse(got.substr(welcome_start, welcome_end - welcome_start + 1));
+  auto back = connect_peer(server.port());
+  back->send({{"type", "resume"}, {"token", welcome["resume"]}});
+  json resumed = back->recv();
+  EXPECT_EQ(resumed["type"], "resumed");
+  EXPECT_EQ(resumed["id"], welcome["id"]);
+  EXPECT_EQ(resumed["room"], "heartbeat");
+  // The room was told nothing during the grace.
+  listener->send({{"type", "ping"}, {"rid", "quiet"}});
+  EXPECT_EQ(listener->recv()["rid"], "quiet");
+}
+
+}  // namespace
+}  // namespace parley::test

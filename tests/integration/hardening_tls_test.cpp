@@ -1,0 +1,204 @@
+// TLS on the public listener (tls.cert + tls.key): https:// and wss:// with a
+// certificate made by scripts/dev-cert, TLS 1.2 or newer only, AEAD cipher
+// suites only, the handshake timeout covering the TLS handshake, and a clear
+// startup error for a missing or mismatched certificate or key.
+#include <gtest/gtest.h>
+
+#include <openssl/ssl.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+
+#include "harness.hpp"
+
+namespace parley::test {
+namespace {
+
+namespace fs = std::filesystem;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = net::ip::tcp;
+
+// A certificate and key from scripts/dev-cert, in a directory of their own.
+struct DevCert {
+  explicit DevCert(const std::string& name) {
+    dir = fs::temp_directory_path() /
+          ("parley-tls-" + name + "-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    const std::string command = std::string(PARLEY_SOURCE_DIR) + "/scripts/dev-cert --out '" +
+                                dir.string() + "' >/dev/null";
+    if (std::system(command.c_str()) != 0) throw std::runtime_error("scripts/dev-cert failed");
+    cert = (dir / "cert.pem").string();
+    key = (dir / "key.pem").string();
+  }
+  ~DevCert() { fs::remove_all(dir); }
+  fs::path dir;
+  std::string cert, key;
+};
+
+class HardeningTls : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { cert_ = new DevCert("suite"); }
+  static void TearDownTestSuite() {
+    delete cert_;
+    cert_ = nullptr;
+  }
+  Config tls_config() const {
+    Config config = test_config();
+    config.tls.cert = cert_->cert;
+    config.tls.key = cert_->key;
+    config.limits.handshake_timeout = 0.5;
+    return config;
+  }
+  // A client context that trusts exactly the dev certificate.
+  static ssl::context client_context() {
+    ssl::context context(ssl::context::tls_client);
+    context.load_verify_file(cert_->cert);
+    context.set_verify_mode(ssl::verify_peer);
+    return context;
+  }
+  static DevCert* cert_;
+};
+DevCert* HardeningTls::cert_ = nullptr;
+
+// Connects and runs the TLS handshake (host name checked: "localhost").
+std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls_connect(net::io_context& ioc,
+                                                                  ssl::context& context,
+                                                                  std::uint16_t port,
+                                                                  beast::error_code& ec) {
+  auto stream = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(ioc, context);
+  SSL_set_tlsext_host_name(stream->native_handle(), "localhost");
+  stream->set_verify_callback(ssl::host_name_verification("localhost"));
+  beast::get_lowest_layer(*stream).expires_after(10s);
+  beast::get_lowest_layer(*stream).connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  stream->handshake(ssl::stream_base::client, ec);
+  return stream;
+}
+
+TEST_F(HardeningTls, HttpsServesAndWssSpeaksTheProtocol) {
+  TestServer server(tls_config());
+  net::io_context ioc;
+  auto context = client_context();
+  beast::error_code ec;
+  auto stream = tls_connect(ioc, context, server.port(), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_GE(SSL_version(stream->native_handle()), TLS1_2_VERSION);
+  http::request<http::empty_body> req{http::verb::get, "/healthz", 11};
+  req.set(http::field::host, "localhost");
+  http::write(*stream, req);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(*stream, buffer, res);
+  EXPECT_EQ(res.result_int(), 200u);
+  EXPECT_EQ(res.body(), "ok\n");
+
+  auto ws_stream = tls_connect(ioc, context, server.port(), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  websocket::stream<beast::ssl_stream<beast::tcp_stream>> ws(std::move(*ws_stream));
+  ws.handshake("localhost", "/ws");
+  beast::flat_buffer frames;
+  ws.read(frames);
+  const json welcome = json::parse(beast::buffers_to_string(frames.data()));
+  EXPECT_EQ(welcome["type"], "welcome");
+  frames.consume(frames.size());
+  ws.write(net::buffer(std::string(R"({"type":"join","room":"secure","rid":1})")));
+  ws.read(frames);
+  EXPECT_EQ(json::parse(beast::buffers_to_string(frames.data()))["type"], "joined");
+  ws.close(websocket::close_code::normal);
+}
+
+TEST_F(HardeningTls, OldProtocolVersionsAndNonAeadCiphersAreRefused) {
+  TestServer server(tls_config());
+  net::io_context ioc;
+  for (int version : {TLS1_VERSION, TLS1_1_VERSION}) {
+    auto context = client_context();
+    // Let this client offer what the server must refuse.
+    SSL_CTX_set_security_level(context.native_handle(), 0);
+    SSL_CTX_set_min_proto_version(context.native_handle(), version);
+    SSL_CTX_set_max_proto_version(context.native_handle(), version);
+    beast::error_code ec;
+    tls_connect(ioc, context, server.port(), ec);
+    EXPECT_TRUE(ec) << "TLS version " << std::hex << version << " was accepted";
+  }
+  // TLS 1.2 with CBC (non-AEAD) suites only.
+  {
+    auto context = client_context();
+    SSL_CTX_set_max_proto_version(context.native_handle(), TLS1_2_VERSION);
+    SSL_CTX_set_cipher_list(context.native_handle(),
+                            "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA384:AES128-SHA");
+    beast::error_code ec;
+    tls_connect(ioc, context, server.port(), ec);
+    EXPECT_TRUE(ec) << "a CBC suite was accepted";
+  }
+  // TLS 1.2 with an AEAD suite is fine.
+  {
+    auto context = client_context();
+    SSL_CTX_set_max_proto_version(context.native_handle(), TLS1_2_VERSION);
+    SSL_CTX_set_cipher_list(context.native_handle(), "ECDHE-ECDSA-AES128-GCM-SHA256");
+    beast::error_code ec;
+    auto stream = tls_connect(ioc, context, server.port(), ec);
+    EXPECT_FALSE(ec) << ec.message();
+    if (!ec) EXPECT_EQ(SSL_version(stream->native_handle()), TLS1_2_VERSION);
+  }
+}
+
+TEST_F(HardeningTls, PlainHttpOnTheTlsPortGetsNoAnswer) {
+  TestServer server(tls_config());
+  RawClient raw(server.port());
+  raw.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  const std::string answer = raw.read_until_eof(5s);
+  EXPECT_EQ(answer.find("HTTP/1.1 200"), std::string::npos);
+}
+
+TEST_F(HardeningTls, AConnectionThatNeverStartsTlsIsClosedByTheHandshakeTimeout) {
+  TestServer server(tls_config());
+  RawClient silent(server.port());
+  EXPECT_TRUE(silent.closed_by_peer(10s));
+  // Half a ClientHello is no better.
+  RawClient half(server.port());
+  half.write(std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11));
+  EXPECT_TRUE(half.closed_by_peer(10s));
+}
+
+TEST_F(HardeningTls, MissingOrMismatchedCertificateIsAClearStartupError) {
+  Config missing = tls_config();
+  missing.tls.cert = (cert_->dir / "no-such-cert.pem").string();
+  try {
+    Server server(missing);
+    server.start();
+    ADD_FAILURE() << "a missing certificate was accepted";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("tls.cert"), std::string::npos) << e.what();
+  }
+
+  DevCert other("other");
+  Config mismatched = tls_config();
+  mismatched.tls.key = other.key;
+  try {
+    Server server(mismatched);
+    server.start();
+    ADD_FAILURE() << "a key of another certificate was accepted";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("tls.key"), std::string::npos) << e.what();
+  }
+
+  // The daemon itself refuses to start, and says why.
+  const std::string garbage = write_temp_file("not a certificate\n", ".pem");
+  auto [status, out] = run_parleyd({"--address", "127.0.0.1", "--port", "0"},
+                                   {{"PARLEY_ADMIN_PORT", "0"},
+                                    {"PARLEY_STATIC_DIR", ""},
+                                    {"PARLEY_TLS_CERT", garbage},
+                                    {"PARLEY_TLS_KEY", cert_->key}});
+  EXPECT_NE(status, 0);
+  EXPECT_NE(out.find("tls.cert"), std::string::npos) << out;
+  fs::remove(garbage);
+}
+
+}  // namespace
+}  // namespace parley::test

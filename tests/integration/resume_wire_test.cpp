@@ -1,0 +1,412 @@
+// Session resume over real sockets: a peer whose connection is lost keeps its
+// id, its seat and the messages sent to it; a new connection whose first
+// message is `resume` becomes that peer again. Also what ends a session at
+// once, what a spent or unknown token gets, and what the grace's end does.
+//
+// "The server noticed the loss" is awaited through the registry (a peer is
+// away exactly when a grace deadline exists): a message written to a socket
+// the client already closed is gone for good, so a test that promises "every
+// message sent during the gap arrives" sends them after the server knows.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "harness.hpp"
+#include "parley/room_registry.hpp"
+
+namespace parley::test {
+namespace {
+
+const std::vector<std::pair<std::string, std::string>> kAdminAuth{
+    {"Authorization", "Bearer test-admin-token"}};
+
+Config resume_config(double grace = 30, std::size_t buffer_messages = 256) {
+  Config config = test_config();
+  config.resume.grace = grace;
+  config.resume.buffer_messages = buffer_messages;
+  config.limits.max_peers_per_room = 4;
+  // The tests below send bursts; the token bucket is not what they test.
+  config.limits.message_burst = 100000;
+  config.limits.messages_per_second = 100000;
+  return config;
+}
+
+// Waits until the server has turned a lost connection into an away peer.
+bool await_away(TestServer& server) {
+  return TestServer::eventually(
+      [&] { return server.server().registry().next_deadline().has_value(); });
+}
+
+json message_with_seq(int seq) { return {{"type", "message"}, {"data", {{"seq", seq}}}}; }
+
+// The first message of `client` (already welcomed) is `resume`; returns the answer.
+json resume(WsClient& client, const std::string& token, const json& rid = nullptr) {
+  json request{{"type", "resume"}, {"token", token}};
+  if (!rid.is_null()) request["rid"] = rid;
+  client.send(request);
+  return client.recv();
+}
+
+void expect_resume_failed(const json& answer) {
+  EXPECT_EQ(answer["type"], "error") << answer.dump();
+  EXPECT_EQ(answer["code"], "resume-failed") << answer.dump();
+}
+
+// A room of two: `a` first, then `b`; a's peer-joined is read.
+void pair_up(WsClient& a, WsClient& b, const std::string& room) {
+  a.join(room);
+  b.join(room);
+  ASSERT_EQ(a.recv()["type"], "peer-joined");
+}
+
+TEST(ResumeWire, HundredMessagesSentDuringTheGapArriveOnceInOrderThenLiveTraffic) {
+  TestServer server(resume_config());
+  auto a = connect_peer(server.port());
+  auto b = connect_peer(server.port());
+  pair_up(*a, *b, "gap");
+
+  // Mid-conversation: traffic flows both ways before the drop.
+  b->send(message_with_seq(-2));
+  EXPECT_EQ(a->recv()["data"]["seq"], -2);
+  a->send(message_with_seq(-1));
+  EXPECT_EQ(b->recv()["data"]["seq"], -1);
+
+  const std::string a_id = a->id();
+  const std::string token = a->resume_token();
+  a->drop();
+  ASSERT_TRUE(await_away(server));
+
+  // During the gap: broadcasts and messages addressed to the lost peer, mixed.
+  for (int seq = 0; seq < 100; ++seq) {
+    json m = message_with_seq(seq);
+    if (seq % 3 == 0) m["to"] = a_id;
+    b->send(m);
+  }
+
+  auto c = connect_peer(server.port());
+  EXPECT_NE(c->id(), a_id);
+  json resumed = resume(*c, token, "r-1");
+  ASSERT_EQ(resumed["type"], "resumed") << resumed.dump();
+  EXPECT_EQ(resumed["id"], a_id);
+  EXPECT_EQ(resumed["room"], "gap");
+  EXPECT_EQ(resumed["peers"], json::array({b->id()}));
+  EXPECT_EQ(resumed["rid"], "r-1");
+  ASSERT_TRUE(resumed["resume"].is_string());
+  EXPECT_NE(resumed["resume"], token);
+  EXPECT_NE(resumed["resume"], c->resume_token());
+
+  for (int seq = 0; seq < 100; ++seq) {
+    json m = c->recv();
+    ASSERT_EQ(m["type"], "message") << m.dump();
+    ASSERT_EQ(m["data"]["seq"], seq) << m.dump();
+    EXPECT_EQ(m["from"], b->id());
+    if (seq % 3 == 0) EXPECT_EQ(m["to"], a_id);
+  }
+  // Live traffic follows the kept messages, with nothing repeated between.
+  b->send(message_with_seq(100));
+  EXPECT_EQ(c->recv()["data"]["seq"], 100);
+
+  // The room was told nothing: b's next frame is the resumed peer speaking.
+  c->send(message_with_seq(101));
+  json from_c = b->recv();
+  EXPECT_EQ(from_c["type"], "message") << from_c.dump();
+  EXPECT_EQ(from_c["from"], a_id);
+  EXPECT_EQ(from_c["data"]["seq"], 101);
+  EXPECT_EQ(server.server().registry().room("gap")->peers, (std::vector<std::string>{a_id, b->id()}));
+}
+
+TEST(ResumeWire, ResumeWorksAgainWithTheNextTokenOnly) {
+  TestServer server(resume_config());
+  auto a = connect_peer(server.port());
+  auto b = connect_peer(server.port());
+  pair_up(*a, *b, "chain");
+  const std::string a_id = a->id();
+  const std::string first_token = a->resume_token();
+
+  a->drop();
+  ASSERT_TRUE(await_away(server));
+  auto c = connect_peer(server.port());
+  json resumed = resume(*c, first_token);
+  ASSERT_EQ(resumed["type"], "resumed");
+  const std::string second_token = resumed["resume"];
+  const std::string c_welcome_token = c->resume_token();
+
+  c->drop();
+  ASSERT_TRUE(await_away(server));
+  // The spent token and the token c's connection was welcomed with fail...
+  auto d = connect_peer(server.port());
+  json spent = resume(*d, first_token, 7);
+  expect_resume_failed(spent);
+  EXPECT_EQ(spent["rid"], 7);
+  auto e = connect_peer(server.port());
+  expect_resume_failed(resume(*e, c_welcome_token));
+  // ...the token that came with `resumed` works.
+  auto f = connect_peer(server.port());
+  json again = resume(*f, second_token);
+  ASSERT_EQ(again["type"], "resumed") << again.dump();
+  EXPECT_EQ(again["id"], a_id);
+  EXPECT_EQ(again["room"], "chain");
+
+  // The failed connections went on as fresh peers of their own.
+  d->send({{"type", "ping"}});
+  EXPECT_EQ(d->recv()["type"], "pong");
+  EXPECT_EQ(d->join("elsewhere")["id"], d->id());
+}
+
+TEST(ResumeWire, UnknownTokenFailsAndTheConnectionGoesOnAsItsOwnPeer) {
+  TestServer server(resume_config());
+  auto c = connect_peer(server.port());
+  json answer = resume(*c, "no-such-token", "x");
+  expect_resume_failed(answer);
+  EXPECT_EQ(answer["rid"], "x");
+  EXPECT_EQ(c->join("own")["id"], c->id());
+}
+
+TEST(ResumeWire, ResumeThatIsNotTheFirstMessageFailsAndSpendsNothing) {
+  TestServer server(resume_config());
+  auto a = connect_peer(server.port());
+  a->join("late");
+  const std::string token = a->resume_token();
+  a->drop();
+  ASSERT_TRUE(await_away(server));
+
+  auto c = connect_peer(server.port());
+  c->send({{"type", "ping"}});
+  EXPECT_EQ(c->recv()["type"], "pong");
+  expect_resume_failed(resume(*c, token));
+  EXPECT_EQ(c->join("c-room")["id"], c->id());  // still the peer it was
+
+  // A bad first message counts as the first message too.
+  auto d = connect_peer(server.port());
+  d->send_text("not json");
+  EXPECT_EQ(d->recv()["code"], "bad-json");
+  expect_resume_failed(resume(*d, token));
+
+  // A token that is not a string is a bad message.
+  auto e = connect_peer(server.port());
+  e->send({{"type", "resume"}, {"token", 5}});
+  EXPECT_EQ(e->recv()["code"], "bad-message");
+
+  // The token was not spent by any of these.
+  auto f = connect_peer(server.port());
+  json resumed = resume(*f, token);
+  ASSERT_EQ(resumed["type"], "resumed") << resumed.dump();
+  EXPECT_EQ(resumed["room"], "late");
+}
+
+TEST(ResumeWire, PeerInNoRoomResumesWithNullRoom) {
+  TestServer server(resume_config());
+  auto a = connect_peer(server.port());
+  const std::string a_id = a->id();
+  const std::string token = a->resume_token();
+  a->drop();
+  ASSERT_TRUE(await_away(server));
+  auto c = connect_peer(server.port());
+  json resumed = resume(*c, token);
+  ASSERT_EQ(resumed["type"], "resumed");
+  EXPECT_EQ(resumed["id"], a_id);
+  EXPECT_TRUE(resumed["room"].is_null());
+  EXPECT_EQ(resumed["peers"], json::array());
+  json joined = c->join("later");
+  EXPECT_EQ(joined["id"], a_id);
+}
+
+TEST(ResumeWire, KeptMessagesPastTheBufferDropTheOldest) {
+  TestServer server(resume_config(30, 5));
+  auto a = connect_peer(server.port());
+  auto b = connect_peer(server.port());
+  pair_up(*a, *b, "overflow");
+  const std::string token = a->resume_token();
+  a->drop();
+  ASSERT_TRUE(await_away(server));
+  for (int seq = 0; seq < 12; ++seq) b->send(message_with_seq(seq));
+
+  auto c = connect_peer(server.port());
+  ASSERT_EQ(resume(*c, token)["type"], "resumed");
+  for (int seq = 7; seq < 12; ++seq) EXPECT_EQ(c->recv()["data"]["seq"], seq);
+  b->send(message_with_seq(12));
+  EXPECT_EQ(c->recv()["data"]["seq"], 12);  // the next frame: nothing older survived
+}
+
+TEST(ResumeWire, PresenceChangesDuringTheGapShowInResumedPeers) {
+  TestServer server(resume_config());
+  auto a = connect_peer(server.port());
+  auto b = connect_peer(server.port());
+  pair_up(*a, *b, "presence");
+  const std::string token = a->resume_token();
+  a->drop();
+  ASSERT_TRUE(await_away(server));
+
+  auto newcomer = connect_peer(server.port());
+  EXPECT_EQ(newcomer->join("presence")["peers"], json::array({a->id(), b->id()}));
+  EXPECT_EQ(b->recv()["type"], "peer-joined");
+  b->send({{"type", "leave"}});
+  EXPECT_EQ(b->recv()["type"], "left");
+  EXPECT_EQ(newcomer->recv()["type"], "peer-left");
+  newcomer->send(message_with_seq(1));
+
+  auto c = connect_peer(server.port());
+  json resumed = resume(*c, token);
+  ASSERT_EQ(resumed["type"], "resumed");
+  EXPECT_EQ(resumed["peers"], json::array({newcomer->id()}));
+  // Only the relayed message was kept, not peer-joined or peer-left.
+  json kept = c->recv();
+  EXPECT_EQ(kept["type"], "message") << kept.dump();
+  EXPECT_EQ(kept["from"], newcomer->id());
+}
+
+TEST(ResumeWire, GraceEndTellsTheRoomTimeoutAndTheTokenDies) {
+  TestServer server(resume_config(0.5));
+  auto a = connect_peer(server.port());
+  auto b = connect_peer(server.port());
+  pair_up(*a, *b, "expiry");
+  const std::string a_id = a->id();
+  const std::string token = a->resume_token();
+  a->drop();
+
+  // b's next frame is the timeout: nothing was said during the grace.
+  json left = b->recv();
+  EXPECT_EQ(left["type"], "peer-left") << left.dump();
+  EXPECT_EQ(left["id"], a_id);
+  EXPECT_EQ(left["room"], "expiry");
+  EXPECT_EQ(left["reason"], "timeout");
+  EXPECT_EQ(server.server().registry().room("expiry")->peers, std::vector<std::string>{b->id()});
+
+  auto c = connect_peer(server.port());
+  expect_resume_failed(resume(*c, token));
+}
+
+TEST(ResumeWire, RoomWhoseOnlyPeerIsAwayIsDestroyedWhenTheGraceEnds) {
+  TestServer server(resume_config(0.5));
+  auto a = connect_peer(server.port());
+  a->join("lonely");
+  a->drop();
+  ASSERT_TRUE(await_away(server));
+  // During the grace the room and its away peer are still listed.
+  const auto during = json::parse(http_get(server.admin_port(), "/admin/rooms", kAdminAuth).body);
+  ASSERT_EQ(during.size(), 1u);
+  EXPECT_EQ(during[0]["room"], "lonely");
+  EXPECT_EQ(during[0]["peers"], json::array({a->id()}));
+  EXPECT_TRUE(during[0]["created"].is_number_integer());
+
+  EXPECT_TRUE(TestServer::eventually(
+      [&] { return json::parse(http_get(server.admin_port(), "/admin/rooms", kAdminAuth).body).empty(); }));
+  EXPECT_EQ(server.server().registry().connected_count(), 0u);
+}
+
+TEST(ResumeWire, CloseFrameAndLeaveFreeTheSeatAtOnce) {
+  TestServer server(resume_config(3600));  // a grace no test outlives
+  auto a = connect_peer(server.port());
+  auto b = connect_peer(server.port());
+  auto c = connect_peer(server.port());
+  a->join("now");
+  b->join("now");
+  c->join("now");
+  const std::string a_token = a->resume_token();
+  const std::string a_id = a->id();
+
+  a->close(1000);
+  for (auto* peer : {b.get(), c.get()}) {
+    json left = peer->recv_type("peer-left");
+    EXPECT_EQ(left["id"], a_id);
+    EXPECT_EQ(left["reason"], "disconnect");
+  }
+  b->send({{"type", "leave"}});
+  EXPECT_EQ(b->recv()["type"], "left");
+  json left = c->recv();
+  EXPECT_EQ(left["type"], "peer-left");
+  EXPECT_EQ(left["reason"], "leave");
+  EXPECT_EQ(server.server().registry().room("now")->peers, std::vector<std::string>{c->id()});
+
+  auto d = connect_peer(server.port());
+  expect_resume_failed(resume(*d, a_token));  // an ended session cannot be resumed
+}
+
+TEST(ResumeWire, ResumeTakesOverAConnectionThatStillLooksAlive) {
+  TestServer server(resume_config());
+  auto a = connect_peer(server.port());
+  auto b = connect_peer(server.port());
+  pair_up(*a, *b, "takeover");
+  const std::string a_id = a->id();
+
+  // a's socket is still open: to the server this is a half-open connection.
+  auto c = connect_peer(server.port());
+  json resumed = resume(*c, a->resume_token());
+  ASSERT_EQ(resumed["type"], "resumed") << resumed.dump();
+  EXPECT_EQ(resumed["id"], a_id);
+  EXPECT_EQ(resumed["room"], "takeover");
+  EXPECT_EQ(a->expect_close(), 1000u);
+
+  // The room saw nothing; traffic goes to and comes from the new connection.
+  b->send(message_with_seq(1));
+  EXPECT_EQ(c->recv()["data"]["seq"], 1);
+  c->send(message_with_seq(2));
+  json from_c = b->recv();
+  EXPECT_EQ(from_c["type"], "message") << from_c.dump();
+  EXPECT_EQ(from_c["from"], a_id);
+  EXPECT_EQ(server.server().registry().room("takeover")->peers,
+            (std::vector<std::string>{a_id, b->id()}));
+}
+
+TEST(ResumeWire, PeerKickedDuringTheGraceResumesInNoRoom) {
+  TestServer server(resume_config());
+  auto a = connect_peer(server.port());
+  auto b = connect_peer(server.port());
+  pair_up(*a, *b, "kick");
+  const std::string a_id = a->id();
+  const std::string token = a->resume_token();
+  a->drop();
+  ASSERT_TRUE(await_away(server));
+
+  const auto res = http_request(server.admin_port(), boost::beast::http::verb::delete_,
+                                "/admin/peers/" + a_id, kAdminAuth);
+  EXPECT_EQ(res.status / 100, 2u) << res.status;
+  json left = b->recv();
+  EXPECT_EQ(left["type"], "peer-left");
+  EXPECT_EQ(left["reason"], "kicked");
+
+  auto c = connect_peer(server.port());
+  json resumed = resume(*c, token);
+  ASSERT_EQ(resumed["type"], "resumed") << resumed.dump();
+  EXPECT_EQ(resumed["id"], a_id);
+  EXPECT_TRUE(resumed["room"].is_null());
+  EXPECT_EQ(resumed["peers"], json::array());
+}
+
+TEST(ResumeWire, PingTimeoutLosesTheConnectionItDoesNotEndIt) {
+  Config config = resume_config();
+  config.heartbeat.ping_interval = 0.25;
+  config.heartbeat.ping_timeout = 1;
+  TestServer server(config);
+  auto a = connect_peer(server.port());
+  auto b = connect_peer(server.port());
+  pair_up(*a, *b, "silent");
+  const std::string a_id = a->id();
+  const std::string token = a->resume_token();
+
+  // a never reads again, so it never answers a ping; b keeps reading (and so
+  // answering pings) on its own thread, waiting for the resumed peer to speak.
+  json b_next;
+  std::string b_error;
+  std::thread reader([&] {
+    try {
+      b_next = b->recv(30s);
+    } catch (const std::exception& e) {
+      b_error = e.what();
+    }
+  });
+  const bool away = await_away(server);
+  EXPECT_TRUE(away) << "the silent connection was not timed out";
+  auto c = connect_peer(server.port());
+  json resumed = resume(*c, token);
+  EXPECT_EQ(resumed["type"], "resumed") << resumed.dump();
+  EXPECT_EQ(resumed["room"], "silent");
+  c->send(message_with_seq(1));  // ends b's wait either way
+  reader.join();
+  EXPECT_EQ(b_error, "");
+  EXPECT_EQ(b_next["type"], "message") << b_next.dump();
+  EXPECT_EQ(b_next["from"], a_id);
+}
+
+}  // namespace
+}  // namespace parley::test

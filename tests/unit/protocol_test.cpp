@@ -1,0 +1,164 @@
+// Parsing and validating client messages, splicing `from`, and the server's
+// frames, per protocol-v1.
+#include "parley/protocol.hpp"
+
+#include <gtest/gtest.h>
+
+namespace parley {
+namespace {
+
+using nlohmann::json;
+
+ErrorCode error_of(std::string_view text) {
+  auto result = parse_client_message(text);
+  auto* error = std::get_if<ProtocolError>(&result);
+  if (!error) ADD_FAILURE() << "expected an error for " << text;
+  return error ? error->code : ErrorCode::bad_message;
+}
+
+ClientMessage message_of(std::string_view text) {
+  auto result = parse_client_message(text);
+  if (auto* error = std::get_if<ProtocolError>(&result)) {
+    ADD_FAILURE() << "unexpected " << to_string(error->code) << " for " << text;
+    return {};
+  }
+  return std::get<ClientMessage>(result);
+}
+
+TEST(Protocol, NotAJsonObjectIsBadJson) {
+  for (const char* text : {"", "nope", "[1,2]", "\"join\"", "42", "null", "{\"type\":", "{}x"})
+    EXPECT_EQ(error_of(text), ErrorCode::bad_json) << text;
+}
+
+TEST(Protocol, DeepNestingIsBadJsonNotACrash) {
+  std::string deep(60000, '[');
+  EXPECT_EQ(error_of(deep), ErrorCode::bad_json);
+  std::string deep_in_data = R"({"type":"message","data":)" + std::string(100, '[') +
+                             std::string(100, ']') + "}";
+  EXPECT_EQ(error_of(deep_in_data), ErrorCode::bad_json);
+  // Brackets inside strings do not count.
+  std::string in_string = R"({"type":"message","data":")" + std::string(1000, '[') + "\"}";
+  EXPECT_EQ(message_of(in_string).type, ClientType::message);
+}
+
+TEST(Protocol, TypeMustBeAKnownString) {
+  EXPECT_EQ(error_of(R"({"room":"r"})"), ErrorCode::bad_message);
+  EXPECT_EQ(error_of(R"({"type":5})"), ErrorCode::bad_message);
+  EXPECT_EQ(error_of(R"({"type":null})"), ErrorCode::bad_message);
+  EXPECT_EQ(error_of(R"({"type":"hello"})"), ErrorCode::unknown_type);
+  EXPECT_EQ(error_of(R"({"type":"JOIN","room":"r"})"), ErrorCode::unknown_type);
+}
+
+TEST(Protocol, RidIsAStringOrNumberOfAtMost64Characters) {
+  EXPECT_EQ(*message_of(R"({"type":"ping","rid":"abc"})").rid, "abc");
+  EXPECT_EQ(*message_of(R"({"type":"ping","rid":7})").rid, 7);
+  EXPECT_EQ(*message_of(R"({"type":"ping","rid":1.5})").rid, 1.5);
+  const std::string rid64(64, 'r');
+  EXPECT_EQ(*message_of(R"({"type":"ping","rid":")" + rid64 + "\"}").rid, rid64);
+  // 64 characters, not bytes: é is two bytes.
+  std::string accents;
+  for (int i = 0; i < 64; ++i) accents += "\xC3\xA9";
+  EXPECT_TRUE(message_of(R"({"type":"ping","rid":")" + accents + "\"}").rid);
+  EXPECT_EQ(error_of(R"({"type":"ping","rid":")" + rid64 + "x\"}"), ErrorCode::bad_message);
+  for (const char* bad : {"null", "true", "[]", "{}"})
+    EXPECT_EQ(error_of(std::string(R"({"type":"ping","rid":)") + bad + "}"),
+              ErrorCode::bad_message)
+        << bad;
+  // A bad rid wins over an unknown type, and errors carry a good rid.
+  EXPECT_EQ(error_of(R"({"type":"what","rid":null})"), ErrorCode::bad_message);
+  auto result = parse_client_message(R"({"type":"what","rid":"q1"})");
+  EXPECT_EQ(*std::get<ProtocolError>(result).rid, "q1");
+}
+
+TEST(Protocol, JoinNeedsAValidRoomString) {
+  EXPECT_EQ(message_of(R"({"type":"join","room":"lobby"})").room, "lobby");
+  EXPECT_EQ(error_of(R"({"type":"join"})"), ErrorCode::bad_message);
+  EXPECT_EQ(error_of(R"({"type":"join","room":5})"), ErrorCode::bad_message);
+  EXPECT_EQ(error_of(R"({"type":"join","room":null})"), ErrorCode::bad_message);
+  EXPECT_EQ(error_of(R"({"type":"join","room":""})"), ErrorCode::bad_room);
+  EXPECT_EQ(error_of(R"({"type":"join","room":"a\u0001b"})"), ErrorCode::bad_room);
+  EXPECT_EQ(error_of(R"({"type":"join","room":"a\u007fb"})"), ErrorCode::bad_room);
+  EXPECT_EQ(error_of(R"({"type":"join","room":")" + std::string(65, 'x') + "\"}"),
+            ErrorCode::bad_room);
+  EXPECT_EQ(message_of(R"({"type":"join","room":")" + std::string(64, 'x') + "\"}").room.size(),
+            64u);
+  // 64 bytes, not characters: 33 two-byte characters are 66 bytes.
+  std::string wide;
+  for (int i = 0; i < 33; ++i) wide += "\xC3\xA9";
+  EXPECT_EQ(error_of(R"({"type":"join","room":")" + wide + "\"}"), ErrorCode::bad_room);
+  EXPECT_EQ(error_of(R"({"type":"join","room":"r","token":5})"), ErrorCode::bad_message);
+  EXPECT_EQ(*message_of(R"({"type":"join","room":"r","token":"t"})").token, "t");
+}
+
+TEST(Protocol, RelayFieldsAreChecked) {
+  EXPECT_EQ(message_of(R"({"type":"offer","sdp":"v=0"})").type, ClientType::offer);
+  EXPECT_EQ(error_of(R"({"type":"offer"})"), ErrorCode::bad_message);
+  EXPECT_EQ(error_of(R"({"type":"answer","sdp":{}})"), ErrorCode::bad_message);
+  for (const char* ok : {R"("c")", "null", R"({"candidate":"x"})"})
+    EXPECT_EQ(message_of(std::string(R"({"type":"candidate","candidate":)") + ok + "}").type,
+              ClientType::candidate);
+  EXPECT_EQ(error_of(R"({"type":"candidate"})"), ErrorCode::bad_message);
+  EXPECT_EQ(error_of(R"({"type":"candidate","candidate":3})"), ErrorCode::bad_message);
+  EXPECT_EQ(error_of(R"({"type":"candidate","candidate":[]})"), ErrorCode::bad_message);
+  EXPECT_EQ(message_of(R"({"type":"message","data":null})").type, ClientType::message);
+  EXPECT_EQ(error_of(R"({"type":"message"})"), ErrorCode::bad_message);
+  EXPECT_EQ(*message_of(R"({"type":"message","data":1,"to":"p"})").to, "p");
+  EXPECT_EQ(error_of(R"({"type":"message","data":1,"to":7})"), ErrorCode::bad_message);
+  EXPECT_EQ(error_of(R"({"type":"message","data":1,"to":null})"), ErrorCode::bad_message);
+}
+
+TEST(Protocol, ResumeNeedsAStringToken) {
+  EXPECT_EQ(*message_of(R"({"type":"resume","token":"abc"})").token, "abc");
+  EXPECT_EQ(error_of(R"({"type":"resume"})"), ErrorCode::bad_message);
+  EXPECT_EQ(error_of(R"({"type":"resume","token":1})"), ErrorCode::bad_message);
+}
+
+TEST(Protocol, StampFromSplicesWithoutTouchingOtherBytes) {
+  const std::string text = R"(  {"type":"offer","sdp":"v=0\r\n","n":1.50,"to":"p","rid":9})";
+  auto msg = message_of(text);
+  const std::string stamped = stamp_from(text, msg.document, "PEER");
+  // Exactly the original bytes, with one member added.
+  EXPECT_EQ(stamped, R"(  {"from":"PEER","type":"offer","sdp":"v=0\r\n","n":1.50,"to":"p","rid":9})");
+  json parsed = json::parse(stamped);
+  EXPECT_EQ(parsed["from"], "PEER");
+  EXPECT_EQ(parsed["to"], "p");
+}
+
+TEST(Protocol, StampFromReplacesAClientWrittenFrom) {
+  const std::string text = R"({"type":"message","data":{"x":1},"from":"mallory"})";
+  auto msg = message_of(text);
+  json parsed = json::parse(stamp_from(text, msg.document, "PEER"));
+  EXPECT_EQ(parsed["from"], "PEER");
+  EXPECT_EQ(parsed["data"], json({{"x", 1}}));
+  EXPECT_EQ(parsed.size(), 3u);
+}
+
+TEST(Protocol, ServerFramesCarryTheirFields) {
+  EXPECT_EQ(json::parse(encode_welcome("id1", "tok")),
+            json({{"type", "welcome"}, {"id", "id1"}, {"resume", "tok"}, {"version", 1}}));
+  json joined = json::parse(encode_joined("r", "me", {"a", "b"}, json::array(), json("x")));
+  EXPECT_EQ(joined["peers"], json({"a", "b"}));
+  EXPECT_EQ(joined["iceServers"], json::array());
+  EXPECT_EQ(joined["rid"], "x");
+  EXPECT_FALSE(json::parse(encode_full("r", std::nullopt)).contains("rid"));
+  EXPECT_EQ(json::parse(encode_left("r", LeaveReason::kicked, 3))["reason"], "kicked");
+  EXPECT_EQ(json::parse(encode_peer_left("r", "p", LeaveReason::timeout))["reason"], "timeout");
+  json resumed = json::parse(encode_resumed("me", std::nullopt, {}, "t2", std::nullopt));
+  EXPECT_TRUE(resumed["room"].is_null());
+  EXPECT_EQ(resumed["peers"], json::array());
+  json error = json::parse(encode_error(ErrorCode::unknown_peer, "who?", json(1)));
+  EXPECT_EQ(error["code"], "unknown-peer");
+  EXPECT_EQ(error["rid"], 1);
+  EXPECT_EQ(error["message"], "who?");
+}
+
+TEST(Protocol, EveryErrorCodeHasItsWireName) {
+  const char* names[] = {"bad-json",     "bad-message",  "unknown-type", "bad-room",
+                         "already-in-room", "not-in-room", "unknown-peer", "unauthorized",
+                         "room-limit",   "rate-limited", "resume-failed"};
+  for (std::size_t i = 0; i < kErrorCodeCount; ++i)
+    EXPECT_EQ(to_string(static_cast<ErrorCode>(i)), names[i]);
+}
+
+}  // namespace
+}  // namespace parley
