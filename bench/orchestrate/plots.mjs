@@ -56,7 +56,7 @@ export function writePlots(results, { benchDir, workDir }) {
     const rows = latencySeries(results, server);
     if (rows.length === 0) continue;
     const file = writeData(workDir, `latency-${server}.dat`, rows);
-    latencyLines.push(`'${file}' using 1:4 with linespoints title '${SERVERS[server].label} p99'`);
+    latencyLines.push(`'${file}' using 1:3 with linespoints title '${SERVERS[server].label} p99'`);
     latencyLines.push(`'${file}' using 1:2 with linespoints dashtype 2 title '${SERVERS[server].label} p50'`);
   }
   if (latencyLines.length) {
