@@ -177,6 +177,9 @@ std::string stamp_from(std::string_view text, const json& document, std::string_
     copy["from"] = from_id;
     return copy.dump(-1, ' ', false, json::error_handler_t::replace);
   }
+  // A UTF-8 byte order mark is accepted by the parser but not by every
+  // receiver's (JavaScript's JSON.parse refuses it): it is not relayed.
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
   // The text is a JSON object (it parsed as one), so its first non-blank byte is
   // '{' and it has at least the `type` member after it.
   const std::size_t brace = text.find('{');

@@ -122,11 +122,13 @@ void RoomRegistry::keep_locked(Peer& peer, SharedText text) {
   if (!text) return;
   peer.kept_bytes += text->size();
   peer.kept.push_back(std::move(text));
-  while (!peer.kept.empty() && (peer.kept.size() > limits_.resume_buffer_messages ||
-                                peer.kept_bytes > limits_.resume_buffer_bytes)) {
-    peer.kept_bytes -= peer.kept.front()->size();
-    peer.kept.pop_front();
+  std::size_t drop = 0;
+  while (drop < peer.kept.size() && (peer.kept.size() - drop > limits_.resume_buffer_messages ||
+                                     peer.kept_bytes > limits_.resume_buffer_bytes)) {
+    peer.kept_bytes -= peer.kept[drop]->size();
+    ++drop;
   }
+  peer.kept.erase(peer.kept.begin(), peer.kept.begin() + static_cast<std::ptrdiff_t>(drop));
 }
 
 RoomRegistry::RelayStatus RoomRegistry::relay(const std::string& id, const std::string* to,
@@ -222,9 +224,7 @@ std::optional<RoomRegistry::Resumed> RoomRegistry::resume(const std::string& tok
     result.peers = others_locked(rooms_.at(peer.room), id);
   }
   result.resume_token = peer.resume_token;
-  result.kept.assign(std::make_move_iterator(peer.kept.begin()),
-                     std::make_move_iterator(peer.kept.end()));
-  peer.kept.clear();
+  result.kept.swap(peer.kept);
   peer.kept_bytes = 0;
   return result;
 }

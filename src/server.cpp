@@ -34,6 +34,8 @@ namespace {
 constexpr auto kDrainLimit = 3s;
 // How often lost peers whose grace is over are looked for.
 constexpr auto kExpiryPeriod = 100ms;
+// Every 2 s (20 expiry periods) free memory goes back to the system.
+constexpr unsigned kTrimEveryTicks = 20;
 
 RegistryLimits registry_limits_from(const Config& config) {
   RegistryLimits limits;
@@ -111,6 +113,7 @@ struct Server::Impl {
   ServiceNotifier notifier;
   std::unique_ptr<Io> io;
   std::atomic<bool> draining{false};
+  unsigned expiry_ticks = 0;
 };
 
 bool Server::Impl::do_reload() {
@@ -174,7 +177,11 @@ void Server::Impl::schedule_expiry() {
   io->expiry_timer.expires_after(kExpiryPeriod);
   io->expiry_timer.async_wait([this](boost::system::error_code ec) {
     if (ec) return;
-    if (registry.expire() > 0) malloc_trim(0);
+    registry.expire();
+    // glibc keeps freed memory in its arenas; after a burst (connections that
+    // never finished a handshake, a flood of bad input) hand it back to the
+    // system, so the RSS returns near its level before the burst.
+    if (++expiry_ticks % kTrimEveryTicks == 0) malloc_trim(0);
     schedule_expiry();
   });
 }
@@ -223,8 +230,9 @@ void Server::start() {
       impl.context, impl.admin_router, [] { return std::shared_ptr<net::ssl::context>(); });
   impl.io->public_listener->listen(config->listen.address, config->listen.port);
   impl.io->admin_listener->listen(config->admin.address, config->admin.port);
-  spdlog::info("listening on {}:{} (public, {})", config->listen.address, public_port(),
-               tls ? "https/wss" : "http/ws");
+  // Tools and tests find the ports in these two lines: keep their shape.
+  spdlog::info("listening on {}:{} (public)", config->listen.address, public_port());
+  spdlog::info("the public listener speaks {}", tls ? "https and wss" : "http and ws");
   spdlog::info("listening on {}:{} (admin)", config->admin.address, admin_port());
   warn_about_fd_limit(*config);
   impl.io->public_listener->start();

@@ -159,7 +159,8 @@ bool is_reserved_event_name(std::string_view name) {
 ParsedPacket parse_packet(std::string_view text) {
   const ParsedPacket malformed{std::nullopt, ParseError::malformed};
   if (text.empty() || text.front() < '0' || text.front() > '6') return malformed;
-  Packet packet{static_cast<PacketType>(text.front())};
+  Packet packet;
+  packet.type = static_cast<PacketType>(text.front());
   if (packet.type == PacketType::binary_event || packet.type == PacketType::binary_ack)
     return {std::nullopt, ParseError::binary};
   std::size_t i = 1;

@@ -98,7 +98,7 @@ enum class PacketType : char {
 inline constexpr std::string_view kDefaultNamespace = "/";
 
 struct Packet {
-  PacketType type;
+  PacketType type = PacketType::event;
   std::string nsp{kDefaultNamespace};
   std::optional<std::uint64_t> ack_id;
   std::optional<nlohmann::json> data;  // absent when the packet has no JSON

@@ -1,7 +1,6 @@
 #include "ws_transport.hpp"
 
 #include <chrono>
-#include <deque>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/bind_handler.hpp>
@@ -101,9 +100,9 @@ class BeastWsTransport final : public WsTransport,
     // it is kept too (a copy: the write still reads the buffer). After a close of
     // our own (1012) it is not: the close handshake lets the write finish first.
     if (in_flight_ && in_flight_relay_ && !closing_) unsent.push_back(in_flight_);
-    for (auto& item : queue_)
-      if (item.relay) unsent.push_back(std::move(item.text));
-    queue_.clear();
+    for (std::size_t i = queue_head_; i < queue_.size(); ++i)
+      if (queue_[i].relay) unsent.push_back(std::move(queue_[i].text));
+    clear_queue();
     queued_bytes_ = 0;
     return unsent;
   }
@@ -166,16 +165,15 @@ class BeastWsTransport final : public WsTransport,
         handler->on_message(std::string_view(static_cast<const char*>(data.data()), data.size()));
       }
     }
+    // An idle session should hold no read buffer (thousands of idle sessions
+    // are the normal case); the next read allocates one of the right size.
     buffer_.consume(buffer_.size());
-    // A large message leaves a large buffer behind; idle sessions should not
-    // keep it.
-    if (buffer_.capacity() > 16384) buffer_.shrink_to_fit();
+    buffer_.shrink_to_fit();
     read_next();  // also while closing: the close handshake completes in a read
   }
 
   // The one place where a read error decides how the session ended.
   void fail(beast::error_code ec) {
-    timer_.cancel();
     if (finished_) return;
     if (ec == websocket::error::closed) {
       finish(CloseKind::ended);  // the client's close frame
@@ -189,12 +187,13 @@ class BeastWsTransport final : public WsTransport,
   }
 
   void write_next() {
-    if (queue_.empty() || finished_) return;
+    if (queue_head_ == queue_.size() || finished_) return;
     writing_ = true;
-    in_flight_ = std::move(queue_.front().text);
-    in_flight_relay_ = queue_.front().relay;
-    queue_.pop_front();
+    Item& next = queue_[queue_head_++];
+    in_flight_ = std::move(next.text);
+    in_flight_relay_ = next.relay;
     queued_bytes_ -= in_flight_->size();
+    if (queue_head_ == queue_.size()) clear_queue();
     ws_.async_write(net::buffer(*in_flight_), beast::bind_front_handler(
                                                   &BeastWsTransport::on_write,
                                                   this->shared_from_this()));
@@ -221,9 +220,7 @@ class BeastWsTransport final : public WsTransport,
     // A 1012 close leaves the session lost: finish() lets the registry take the
     // unsent messages for the resume before the queue is dropped.
     finish(kind);
-    queue_.clear();
-    queued_bytes_ = 0;
-    timer_.cancel();
+    clear_queue();
     ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(code), reason),
                     [self = this->shared_from_this()](beast::error_code) {
                       // The read loop sees the client's answer (or the timeout).
@@ -234,6 +231,7 @@ class BeastWsTransport final : public WsTransport,
     if (finished_) return;
     finished_ = true;
     if (!opened_) return;
+    arm_close_deadline();
     context_.sessions.remove(tracker_key_);
     context_.metrics.connections.fetch_sub(1, std::memory_order_relaxed);
     spdlog::debug("connection from {} {}", remote_address_,
@@ -241,6 +239,28 @@ class BeastWsTransport final : public WsTransport,
     auto handler = std::move(handler_);
     handler->on_closed(kind);
     slot_.release();
+  }
+
+  // Once the session has ended, the socket must not outlive it for long: a
+  // close frame waits behind a write that a client which stopped reading never
+  // takes (Beast's own close timeout starts only once the frame is out), and
+  // after a FIN such a write blocks for ever. Closing the socket at this
+  // deadline ends every pending operation and frees the connection. It
+  // replaces the heartbeat, which stops at the end of a session; when nothing
+  // is pending the transport is gone before it fires (it holds no reference).
+  void arm_close_deadline() {
+    timer_.expires_after(seconds(limits_.handshake_timeout));
+    timer_.async_wait([weak = this->weak_from_this()](beast::error_code ec) {
+      if (ec) return;
+      if (auto self = weak.lock()) beast::get_lowest_layer(self->ws_).close();
+    });
+  }
+
+  void clear_queue() {
+    queue_.clear();
+    if (queue_.capacity() > 4) queue_.shrink_to_fit();  // a burst's worth is given back
+    queue_head_ = 0;
+    queued_bytes_ = 0;
   }
 
   void heard() { last_heard_ = steady::now(); }
@@ -283,7 +303,10 @@ class BeastWsTransport final : public WsTransport,
   std::string remote_address_;
   net::steady_timer timer_;
   beast::flat_buffer buffer_;
-  std::deque<Item> queue_;
+  // The send queue: a vector consumed from queue_head_ (a std::deque would cost
+  // ~600 bytes per idle session even when empty).
+  std::vector<Item> queue_;
+  std::size_t queue_head_ = 0;
   std::size_t queued_bytes_ = 0;
   SharedText in_flight_;
   bool in_flight_relay_ = false;

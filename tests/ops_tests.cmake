@@ -12,3 +12,13 @@ add_test(NAME ops.dev-cert
           ${PROJECT_SOURCE_DIR}/scripts/dev-cert)
 set_tests_properties(ops.systemd-unit ops.dev-cert PROPERTIES
   LABELS ops SKIP_RETURN_CODE 77 TIMEOUT 120)
+
+# The container image: built with podman from local Debian base images, run,
+# probed with a join/relay exchange, stopped with SIGTERM (label docker; slow:
+# it compiles parleyd inside the image). scripts/test skips it with
+# PARLEY_SKIP_DOCKER=1.
+add_test(NAME ops.docker-smoke
+  COMMAND ${PARLEY_BASH} ${PROJECT_SOURCE_DIR}/scripts/docker-smoke
+  WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(ops.docker-smoke PROPERTIES
+  LABELS "ops;docker" TIMEOUT 2700 RUN_SERIAL TRUE)

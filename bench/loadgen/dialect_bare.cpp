@@ -18,7 +18,11 @@ class BareDialect final : public Dialect {
   bool reports_peer_ids() const override { return false; }
   bool announces_joins() const override { return false; }
 
-  std::string join(std::string_view room) const override { return "J" + std::string(room); }
+  std::string join(std::string_view room) const override {
+    std::string text(1, 'J');
+    text += room;
+    return text;
+  }
   std::string leave(std::string_view) const override { return "L"; }
 
   std::string relay(const RelayMessage& message) const override {

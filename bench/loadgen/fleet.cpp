@@ -19,7 +19,10 @@ std::chrono::duration<double> as_duration(double seconds) {
 Fleet::Fleet(const Options& options, const Dialect& dialect, Faults& faults, int rooms,
              int room_size)
     : options_(options), dialect_(dialect), faults_(faults), engine_(options.threads) {
-  run_tag_ = "r" + std::to_string(getpid()) + "x" + std::to_string(std::random_device{}() % 100000);
+  run_tag_ = std::string(1, 'r');
+  run_tag_ += std::to_string(getpid());
+  run_tag_ += 'x';
+  run_tag_ += std::to_string(std::random_device{}() % 100000);
   if (options.endpoint.tls) tls_ = make_tls_client_context();
   pacers_.resize(engine_.threads());
   rooms_.resize(rooms);

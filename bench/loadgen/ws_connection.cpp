@@ -11,6 +11,9 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <deque>
 
+#include <boost/asio/write.hpp>
+
+#include "client_frames.hpp"
 #include "connection_factories.hpp"
 #include "socket_setup.hpp"
 
@@ -90,15 +93,8 @@ class WebSocketConnection final : public Connection,
   }
 
   void websocket_handshake() {
-    // The client side of the measurement must cost as little as possible:
-    // one frame per message (the default splits at 4 KB), a mask generator
-    // without cryptographic strength (nothing to protect on loopback), and a
-    // masking buffer that holds a whole message so it goes out in one write.
-    ws_.auto_fragment(false);
-    ws_.secure_prng(false);
-    ws_.write_buffer_bytes(64 * 1024);
+    // Messages are framed by write_next; Beast only reads (any size).
     ws_.read_message_max(64 * 1024 * 1024);
-    ws_.text(true);
     const std::string host = endpoint_.host + ":" + std::to_string(endpoint_.port);
     ws_.async_handshake(host, endpoint_.path,
                         [self = this->shared_from_this()](boost::system::error_code ec) {
@@ -127,16 +123,26 @@ class WebSocketConnection final : public Connection,
     });
   }
 
+  // Every queued message goes out in one write, framed here rather than by
+  // Beast (which writes one message per call). Beast still reads, answers the
+  // close handshake, and would answer a ping: none of the servers measured
+  // pings while a benchmark runs (parley's bench settings make its interval
+  // longer than any run), so its pong cannot interleave with these writes.
   void write_next() {
     writing_ = true;
-    ws_.async_write(asio::buffer(queue_.front()),
-                    [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) {
-                      self->writing_ = false;
-                      if (ec) return self->finish(ec, "write");
-                      self->queue_.pop_front();
-                      if (!self->queue_.empty()) return self->write_next();
-                      if (self->close_requested_) self->close_now();
-                    });
+    frames_.clear();
+    for (const auto& message : queue_) append_text_frame(frames_, message, mask_seed_);
+    const std::size_t batch = queue_.size();
+    asio::async_write(ws_.next_layer(), asio::buffer(frames_),
+                      [self = this->shared_from_this(), batch](boost::system::error_code ec,
+                                                               std::size_t) {
+                        self->writing_ = false;
+                        if (ec) return self->finish(ec, "write");
+                        self->queue_.erase(self->queue_.begin(),
+                                           self->queue_.begin() + static_cast<std::ptrdiff_t>(batch));
+                        if (!self->queue_.empty()) return self->write_next();
+                        if (self->close_requested_) self->close_now();
+                      });
   }
 
   void close_now() {
@@ -170,6 +176,8 @@ class WebSocketConnection final : public Connection,
   ConnectionHandler& handler_;
   beast::flat_buffer buffer_;
   std::deque<std::string> queue_;
+  std::string frames_;  // the frames of one write
+  std::uint64_t mask_seed_ = reinterpret_cast<std::uintptr_t>(this) | 1;
   bool open_ = false;
   bool writing_ = false;
   bool close_requested_ = false;

@@ -61,8 +61,7 @@ const loadgen = path.join(args.buildDir, 'bench', 'parley_loadgen');
 const results = [];
 const started = Date.now();
 
-function loadgenArgs(m, server, port, pid) {
-  const dialect = SERVERS[server].dialect;
+function loadgenArgs(m, server, dialect, port, pid) {
   const a = ['--mode', m.mode, '--dialect', dialect, '--host', '127.0.0.1', '--port', String(port),
     '--server-pid', String(pid)];
   if (m.tls) a.push('--tls');
@@ -83,13 +82,13 @@ function loadgenArgs(m, server, port, pid) {
 }
 
 async function measure(m, key, round) {
-  const { server, options } = variant(key);
+  const { server, options, dialect } = variant(key);
   const serverArgv = catalogue.argv(server, { ...options, tls: Boolean(m.tls), maxPeers: m.roomSize ?? 2 });
   const record = { id: m.id, server: key, round, mode: m.mode, size: m.size, rate: m.rate, fraction: m.fraction, serverArgv };
   let instance;
   try {
     instance = await startServer(serverArgv, { core: 0 });
-    const a = loadgenArgs(m, server, instance.port, instance.pid);
+    const a = loadgenArgs(m, server, dialect ?? SERVERS[server].dialect, instance.port, instance.pid);
     record.loadgenArgs = a;
     const budget = m.mode === 'idle' ? 400000 : 120000;
     record.report = await runLoadgen(loadgen, a, { core: 1, timeoutMs: budget });

@@ -6,21 +6,24 @@ export const IDLE_WS = ['parley', 'beast', 'ws', 'sio'];
 export const IDLE_WSS = ['parley', 'beast'];
 
 // A server "variant" names a server and its settings: "parley@t2" is parley
-// with two I/O threads.
+// with two I/O threads, "parley@sio" parley driven through its socket.io
+// dialect (/socket.io/) instead of protocol v1.
 export function variant(key) {
   const [server, suffix] = key.split('@');
   const options = {};
+  let dialect = null;
   if (suffix === 't2') options.threads = 2;
-  return { key, server, options };
+  if (suffix === 'sio') dialect = 'sio';
+  return { key, server, options, dialect };
 }
 
 // The rounds of throughput, churn, fan-out and idle measurements.
 export function mainMeasurements(p) {
   return [
-    { id: 'relay-200-k1', mode: 'relay', size: 200, inflight: 1, servers: [...ALL, 'parley@t2'] },
+    { id: 'relay-200-k1', mode: 'relay', size: 200, inflight: 1, servers: [...ALL, 'parley@t2', 'parley@sio'] },
     { id: 'relay-4k-k1', mode: 'relay', size: 4096, inflight: 1, servers: ALL },
     { id: 'relay-200-k8', mode: 'relay', size: 200, inflight: 8, servers: ALL },
-    { id: 'churn', mode: 'churn', servers: ALL },
+    { id: 'churn', mode: 'churn', servers: [...ALL, 'parley@sio'] },
     { id: 'fanout-8', mode: 'fanout', size: 200, inflight: 1, rooms: p.fanoutRooms, roomSize: 8, servers: WITH_ROOMS_OF_N },
     { id: 'idle-ws', mode: 'idle', sessions: p.sessions, servers: IDLE_WS },
     { id: 'idle-wss', mode: 'idle', sessions: p.sessions, tls: true, servers: IDLE_WSS },
@@ -33,7 +36,7 @@ export function latencyMeasurements(parleySaturated, socketioSaturated) {
     { id: 'latency-parley50', mode: 'latency', size: 200, rate: Math.round(0.5 * parleySaturated),
       servers: ['parley', 'epoll', 'beast', 'ws'] },
     { id: 'latency-sio50', mode: 'latency', size: 200, rate: Math.round(0.5 * socketioSaturated),
-      servers: ['parley', 'sio'] },
+      servers: ['parley', 'sio', 'parley@sio'] },
   ];
 }
 

@@ -11,7 +11,7 @@ const END = '<!-- END bench/run output -->';
 
 function label(key) {
   const [server, suffix] = key.split('@');
-  return SERVERS[server].label + (suffix === 't2' ? ' (threads 2)' : '');
+  return SERVERS[server].label + ({ t2: ' (threads 2)', sio: ' (socket.io dialect)' }[suffix] ?? '');
 }
 
 // The figure's spread over the rounds that completed without a fault.
@@ -50,8 +50,9 @@ function evaluateTargets(results) {
   const m = (id, server, figure) => cell(results, id, server, figure).median;
   const rate = (id, server) => m(id, server, 'figures.per_second');
   const targets = [];
-  const atLeast = (name, value, bound) => targets.push({ name, value: `${fmt(value, 2)}x`, bound: `>= ${bound}x`, met: value >= bound });
-  const atMost = (name, value, bound, unit = 'x') => targets.push({ name, value: `${fmt(value, 2)}${unit}`, bound: `<= ${bound}${unit}`, met: value <= bound });
+  const shown = (value, unit) => (Number.isFinite(value) ? `${fmt(value, 2)}${unit}` : 'n/a');
+  const atLeast = (name, value, bound) => targets.push({ name, value: shown(value, 'x'), bound: `>= ${bound}x`, met: value >= bound });
+  const atMost = (name, value, bound, unit = 'x') => targets.push({ name, value: shown(value, unit), bound: `<= ${bound}${unit}`, met: value <= bound });
 
   atLeast('relay 200 B, K=1: parley / bare Beast relay', ratio(rate('relay-200-k1', 'parley'), rate('relay-200-k1', 'beast')), 1.0);
   atLeast('relay 200 B, K=1: parley / bare epoll relay', ratio(rate('relay-200-k1', 'parley'), rate('relay-200-k1', 'epoll')), 0.6);
@@ -81,7 +82,7 @@ function evaluateTargets(results) {
 }
 
 function throughputSection(results) {
-  const servers = ['parley', 'parley@t2', 'beast', 'epoll', 'ws', 'sio'];
+  const servers = ['parley', 'parley@t2', 'parley@sio', 'beast', 'epoll', 'ws', 'sio'];
   const rows = servers.filter((s) => results.some((r) => r.server === s && r.id.startsWith('relay'))).map((s) => [
     label(s),
     spread(cell(results, 'relay-200-k1', s, 'figures.per_second')),
@@ -114,7 +115,7 @@ function latencySection(results) {
 }
 
 function churnSection(results) {
-  const servers = ['parley', 'beast', 'epoll', 'ws', 'sio'].filter((s) => results.some((r) => r.id === 'churn' && r.server === s));
+  const servers = ['parley', 'parley@sio', 'beast', 'epoll', 'ws', 'sio'].filter((s) => results.some((r) => r.id === 'churn' && r.server === s));
   return table(['server', 'join+leave operations/s', 'join latency p99 (µs)', 'server CPU per operation (µs)'],
     servers.map((s) => [label(s), spread(cell(results, 'churn', s, 'figures.per_second')),
       spread(cell(results, 'churn', s, 'figures.join_latency_us.p99')),
@@ -147,15 +148,16 @@ function idleSection(results) {
 
 function socketioSection(results) {
   const m = (id, s, f) => cell(results, id, s, f).median;
-  const r = (id) => ratio(m(id, 'parley', 'figures.per_second'), m(id, 'sio', 'figures.per_second'));
+  const x = (value) => (Number.isFinite(value) ? `${fmt(value, 2)}x` : 'n/a');
+  const r = (id) => x(ratio(m(id, 'parley', 'figures.per_second'), m(id, 'sio', 'figures.per_second')));
   return table(['measurement', 'parley / socket.io'], [
-    ['relay 200 B, K=1', `${fmt(r('relay-200-k1'), 2)}x`],
-    ['relay 4 KB, K=1', `${fmt(r('relay-4k-k1'), 2)}x`],
-    ['relay 200 B, K=8', `${fmt(r('relay-200-k8'), 2)}x`],
-    ['churn', `${fmt(r('churn'), 2)}x`],
-    ['fan-out, rooms of 8', `${fmt(r('fanout-8'), 2)}x`],
-    ['idle RSS per ws session', `${fmt(ratio(m('idle-ws', 'parley', 'figures.rss_bytes_per_session'), m('idle-ws', 'sio', 'figures.rss_bytes_per_session')), 2)}x`],
-    ['p99 at 50% of socket.io\'s saturated rate', `${fmt(ratio(m('latency-sio50', 'parley', 'figures.latency_us.p99'), m('latency-sio50', 'sio', 'figures.latency_us.p99')), 2)}x`],
+    ['relay 200 B, K=1', r('relay-200-k1')],
+    ['relay 4 KB, K=1', r('relay-4k-k1')],
+    ['relay 200 B, K=8', r('relay-200-k8')],
+    ['churn', r('churn')],
+    ['fan-out, rooms of 8', r('fanout-8')],
+    ['idle RSS per ws session', x(ratio(m('idle-ws', 'parley', 'figures.rss_bytes_per_session'), m('idle-ws', 'sio', 'figures.rss_bytes_per_session')))],
+    ['p99 at 50% of socket.io\'s saturated rate', x(ratio(m('latency-sio50', 'parley', 'figures.latency_us.p99'), m('latency-sio50', 'sio', 'figures.latency_us.p99')))],
   ]);
 }
 

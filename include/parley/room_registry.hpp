@@ -12,7 +12,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -144,7 +143,7 @@ class RoomRegistry {
     std::shared_ptr<PeerLink> link;  // null while away
     std::string room;                // empty: in no room
     double away_deadline = 0;        // when away
-    std::deque<SharedText> kept;
+    std::vector<SharedText> kept;  // oldest first (a deque costs memory even empty)
     std::size_t kept_bytes = 0;
   };
   struct Room {

@@ -4,11 +4,11 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { setUp } from './lib/harness.mjs';
+import { SCENARIO_TIMEOUT_MS, setUp } from './lib/harness.mjs';
 import { demoUrl, remotePeers, uniqueRoom, waitForCall, waitForStatus } from './lib/demo-page.mjs';
 import { waitUntil } from './lib/wait.mjs';
 
-test('two pages in one room make a video call', async (t) => {
+test('two pages in one room make a video call', { timeout: SCENARIO_TIMEOUT_MS }, async (t) => {
   const env = await setUp(t);
   await env.run(async () => {
     const room = uniqueRoom('call');

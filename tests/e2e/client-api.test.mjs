@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { setUp } from './lib/harness.mjs';
+import { SCENARIO_TIMEOUT_MS, setUp } from './lib/harness.mjs';
 import { uniqueRoom } from './lib/demo-page.mjs';
 import { startTcpProxy } from './lib/tcp-proxy.mjs';
 
@@ -64,7 +64,7 @@ function installClientKit() {
   };
 }
 
-test('parley.js', async (t) => {
+test('parley.js', { timeout: SCENARIO_TIMEOUT_MS }, async (t) => {
   const env = await setUp(t, { config: { resume: { grace: 2 } } });
   const proxy = await startTcpProxy(env.daemon.host, env.daemon.port);
   env.defer(() => proxy.close());

@@ -8,6 +8,9 @@ import { after, before, test } from 'node:test';
 import { launchBrowser } from './lib/browser.mjs';
 import { startScriptedServer } from './lib/scripted-ws-server.mjs';
 
+// Each step takes a few seconds at most; the bound turns a hang into a failure.
+const STEP_TIMEOUT_MS = 30_000;
+
 let server;
 let browser;
 let page;
@@ -54,42 +57,46 @@ function waitForEvent(type) {
 }
 
 for (const code of [1012, 1001, 1006]) {
-  test(`close ${code}: reconnect, resume first, same session`, async () => {
-    const first = await connectClient('peer-a');
-    if (code === 1006)
-      first.socket.destroy(); // no close frame at all
-    else first.close(code);
+  test(
+    `close ${code}: reconnect, resume first, same session`,
+    { timeout: STEP_TIMEOUT_MS },
+    async () => {
+      const first = await connectClient('peer-a');
+      if (code === 1006)
+        first.socket.destroy(); // no close frame at all
+      else first.close(code);
 
-    const reconnecting = await waitForEvent('reconnecting');
-    assert.equal(reconnecting.code, code);
-    const second = await server.nextConnection();
-    second.send({ type: 'welcome', id: 'peer-x', resume: 'token-of-x', version: 1 });
-    const resume = await second.nthMessage(0);
-    assert.equal(resume.type, 'resume');
-    assert.equal(resume.token, 'token-of-peer-a');
-    second.send({
-      type: 'resumed',
-      id: 'peer-a',
-      room: 'r',
-      peers: ['peer-b'],
-      resume: 'next',
-      rid: resume.rid,
-    });
+      const reconnecting = await waitForEvent('reconnecting');
+      assert.equal(reconnecting.code, code);
+      const second = await server.nextConnection();
+      second.send({ type: 'welcome', id: 'peer-x', resume: 'token-of-x', version: 1 });
+      const resume = await second.nthMessage(0);
+      assert.equal(resume.type, 'resume');
+      assert.equal(resume.token, 'token-of-peer-a');
+      second.send({
+        type: 'resumed',
+        id: 'peer-a',
+        room: 'r',
+        peers: ['peer-b'],
+        resume: 'next',
+        rid: resume.rid,
+      });
 
-    const resumed = await waitForEvent('resumed');
-    assert.equal(resumed.id, 'peer-a');
-    const client = await page.evaluate(() => ({
-      id: client.id,
-      room: client.room,
-      peers: client.peers,
-      state: client.state,
-    }));
-    assert.deepEqual(client, { id: 'peer-a', room: 'r', peers: ['peer-b'], state: 'open' });
-    await page.evaluate(() => window.client.close());
-  });
+      const resumed = await waitForEvent('resumed');
+      assert.equal(resumed.id, 'peer-a');
+      const client = await page.evaluate(() => ({
+        id: client.id,
+        room: client.room,
+        peers: client.peers,
+        state: client.state,
+      }));
+      assert.deepEqual(client, { id: 'peer-a', room: 'r', peers: ['peer-b'], state: 'open' });
+      await page.evaluate(() => window.client.close());
+    },
+  );
 }
 
-test('close 1008: no reconnect', async () => {
+test('close 1008: no reconnect', { timeout: STEP_TIMEOUT_MS }, async () => {
   const connection = await connectClient('peer-c');
   connection.close(1008);
   const closed = await waitForEvent('close');
@@ -101,38 +108,47 @@ test('close 1008: no reconnect', async () => {
   assert.deepEqual(state, { state: 'closed', reconnects: 0 });
 });
 
-test('a refused resume becomes a fresh session: welcome, then resume-failed', async () => {
-  const first = await connectClient('peer-d');
-  first.close(1012);
-  await waitForEvent('reconnecting');
-  await page.evaluate(() => window.client.send('message', { data: 'sent while away' }));
-  const second = await server.nextConnection();
-  second.send({ type: 'welcome', id: 'peer-e', resume: 'token-of-e', version: 1 });
-  const resume = await second.nthMessage(0);
-  second.send({ type: 'error', code: 'resume-failed', message: 'unknown token', rid: resume.rid });
+test(
+  'a refused resume becomes a fresh session: welcome, then resume-failed',
+  { timeout: STEP_TIMEOUT_MS },
+  async () => {
+    const first = await connectClient('peer-d');
+    first.close(1012);
+    await waitForEvent('reconnecting');
+    await page.evaluate(() => window.client.send('message', { data: 'sent while away' }));
+    const second = await server.nextConnection();
+    second.send({ type: 'welcome', id: 'peer-e', resume: 'token-of-e', version: 1 });
+    const resume = await second.nthMessage(0);
+    second.send({
+      type: 'error',
+      code: 'resume-failed',
+      message: 'unknown token',
+      rid: resume.rid,
+    });
 
-  const failed = await waitForEvent('resume-failed');
-  assert.deepEqual(failed, {
-    id: 'peer-e',
-    previousId: 'peer-d',
-    room: null,
-    code: 'resume-failed',
-  });
-  // The new session does not send what was meant for the old one.
-  await page.evaluate(() => {
-    window.client.ping().catch(() => {}); // never answered here; only its sending counts
-  });
-  const next = await second.nthMessage(1);
-  assert.equal(next.type, 'ping');
-  const client = await page.evaluate(() => ({ id: client.id, state: client.state }));
-  assert.deepEqual(client, { id: 'peer-e', state: 'open' });
-  await page.evaluate(() => window.client.close());
-});
+    const failed = await waitForEvent('resume-failed');
+    assert.deepEqual(failed, {
+      id: 'peer-e',
+      previousId: 'peer-d',
+      room: null,
+      code: 'resume-failed',
+    });
+    // The new session does not send what was meant for the old one.
+    await page.evaluate(() => {
+      window.client.ping().catch(() => {}); // never answered here; only its sending counts
+    });
+    const next = await second.nthMessage(1);
+    assert.equal(next.type, 'ping');
+    const client = await page.evaluate(() => ({ id: client.id, state: client.state }));
+    assert.deepEqual(client, { id: 'peer-e', state: 'open' });
+    await page.evaluate(() => window.client.close());
+  },
+);
 
-test('close() sends a close frame and never reconnects', async () => {
+test('close() sends a close frame and never reconnects', { timeout: STEP_TIMEOUT_MS }, async () => {
   const connection = await connectClient('peer-f');
   await page.evaluate(() => window.client.close());
-  await new Promise((resolve) => connection.socket.once('close', resolve));
+  await connection.whenClosed();
   const state = await page.evaluate(() => ({
     state: window.client.state,
     reconnects: window.events.filter((e) => e.type === 'reconnecting').length,

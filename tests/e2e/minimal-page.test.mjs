@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { SOURCE_DIR } from './lib/daemon.mjs';
-import { setUp } from './lib/harness.mjs';
+import { SCENARIO_TIMEOUT_MS, setUp } from './lib/harness.mjs';
 import { uniqueRoom, WAIT_MS } from './lib/demo-page.mjs';
 
 test('docs/browser.md shows web/minimal.html as it is', async () => {
@@ -20,7 +20,7 @@ test('docs/browser.md shows web/minimal.html as it is', async () => {
   assert.equal(match[1], page);
 });
 
-test('the minimal page makes a 1:1 call', async (t) => {
+test('the minimal page makes a 1:1 call', { timeout: SCENARIO_TIMEOUT_MS }, async (t) => {
   const env = await setUp(t);
   await env.run(async () => {
     const url = `${env.daemon.url}/minimal.html?room=${encodeURIComponent(uniqueRoom('minimal'))}`;

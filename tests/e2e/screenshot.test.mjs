@@ -3,10 +3,10 @@
 // a person can look at what the demo page really shows.
 
 import { test } from 'node:test';
-import { artifactPath, setUp } from './lib/harness.mjs';
+import { artifactPath, SCENARIO_TIMEOUT_MS, setUp } from './lib/harness.mjs';
 import { demoUrl, uniqueRoom, waitForCall, waitForStatus } from './lib/demo-page.mjs';
 
-test('screenshots of a connected call', async (t) => {
+test('screenshots of a connected call', { timeout: SCENARIO_TIMEOUT_MS }, async (t) => {
   const env = await setUp(t);
   await env.run(async () => {
     const room = uniqueRoom('screens');

@@ -23,6 +23,11 @@ constexpr std::string_view kSender = "Sender_Peer-Id0123456789";
 
 void check_stamp(std::string_view text, const parley::ClientMessage& message) {
   const std::string stamped = parley::stamp_from(text, message.document, kSender);
+  // Strict parsers (JavaScript's JSON.parse) allow only JSON whitespace before
+  // the object: no byte order mark, nothing else.
+  const auto first = stamped.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos || stamped[first] != '{')
+    violated("the stamped relay does not start with '{' after JSON whitespace");
   auto relayed = nlohmann::json::parse(stamped, nullptr, /*allow_exceptions=*/false);
   if (!relayed.is_object()) violated("the stamped relay is not a JSON object");
   auto from = relayed.find("from");

@@ -100,7 +100,9 @@ TEST(ResumeWire, HundredMessagesSentDuringTheGapArriveOnceInOrderThenLiveTraffic
     ASSERT_EQ(m["type"], "message") << m.dump();
     ASSERT_EQ(m["data"]["seq"], seq) << m.dump();
     EXPECT_EQ(m["from"], b->id());
-    if (seq % 3 == 0) EXPECT_EQ(m["to"], a_id);
+    if (seq % 3 == 0) {
+      EXPECT_EQ(m["to"], a_id);
+    }
   }
   // Live traffic follows the kept messages, with nothing repeated between.
   b->send(message_with_seq(100));

@@ -16,6 +16,9 @@ import path from 'node:path';
 import { launchBrowser } from './browser.mjs';
 import { SOURCE_DIR, startDaemon } from './daemon.mjs';
 
+/** A bound on one scenario, below ctest's TIMEOUT, so that a hang still tears down. */
+export const SCENARIO_TIMEOUT_MS = 180_000;
+
 export const ARTIFACTS_DIR = path.join(SOURCE_DIR, 'tests', 'e2e', 'artifacts');
 
 export async function artifactPath(name) {

@@ -51,6 +51,17 @@ class ScriptedConnection {
     this.socket.end(frame(0x8, payload));
   }
 
+  /** Resolves once the TCP connection is closed (at once if it is already). */
+  whenClosed() {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.closed) resolve();
+        return this.closed;
+      };
+      if (!check()) this._waiters.push(check);
+    });
+  }
+
   /** Resolves with the client's `index`-th message once it has arrived. */
   nthMessage(index) {
     return new Promise((resolve, reject) => {
