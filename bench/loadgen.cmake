@@ -9,6 +9,7 @@ list(REMOVE_ITEM PARLEY_LOADGEN_SOURCES ${CMAKE_CURRENT_LIST_DIR}/loadgen/main.c
 add_library(parley_loadgen_lib STATIC ${PARLEY_LOADGEN_SOURCES})
 target_include_directories(parley_loadgen_lib PUBLIC ${CMAKE_CURRENT_LIST_DIR}/loadgen)
 target_link_libraries(parley_loadgen_lib PUBLIC parley_core)
+target_compile_features(parley_loadgen_lib PUBLIC cxx_std_20)
 target_compile_options(parley_loadgen_lib PRIVATE ${PARLEY_WARNINGS})
 
 add_executable(parley_loadgen ${CMAKE_CURRENT_LIST_DIR}/loadgen/main.cpp)

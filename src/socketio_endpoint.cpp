@@ -1,8 +1,8 @@
 #include "socketio_endpoint.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
-#include <spdlog/spdlog.h>
 
 #include "http_responses.hpp"
 #include "parley/ids.hpp"
@@ -79,8 +79,8 @@ bool SocketioEndpoint::route(TlsStream& stream, HttpRequest&& request, const Req
 }
 
 template <class Stream>
-bool SocketioEndpoint::route_any(Stream& stream, HttpRequest&& request,
-                                 const RequestContext& ctx, Respond respond) {
+bool SocketioEndpoint::route_any(Stream& stream, HttpRequest&& request, const RequestContext& ctx,
+                                 Respond respond) {
   const auto config = context_.config();
   const bool origin_allowed = config->origin_allowed(request[http::field::origin]);
   auto refuse = [&](http::status status, HttpErrorCode code, std::string_view message = {}) {
@@ -103,9 +103,12 @@ bool SocketioEndpoint::route_any(Stream& stream, HttpRequest&& request,
 
   EngineQuery query;
   for (const auto& param : target->params()) {
-    if (param.key == "EIO") query.eio = param.value;
-    else if (param.key == "transport") query.transport = param.value;
-    else if (param.key == "sid") query.sid = param.value;
+    if (param.key == "EIO")
+      query.eio = param.value;
+    else if (param.key == "transport")
+      query.transport = param.value;
+    else if (param.key == "sid")
+      query.sid = param.value;
   }
   // EIO=3 is socket.io v2's protocol (and a missing EIO, v1's): their packets
   // differ, so they are refused as engine.io refuses them.
@@ -134,9 +137,8 @@ bool SocketioEndpoint::route_websocket(Stream& stream, HttpRequest&& request,
   auto slot = std::move(std::get<ConnectionLimiter::Slot>(admitted));
   std::shared_ptr<SocketioWsLink> link;
   if (sid.empty()) {
-    link = SocketioWsLink::direct([this, config] {
-      return make_session(config, SocketioSession::Start::websocket, {});
-    });
+    link = SocketioWsLink::direct(
+        [this, config] { return make_session(config, SocketioSession::Start::websocket, {}); });
   } else {
     auto session = find(sid);
     auto poll = PollRequest::from(request, true, std::move(respond));
@@ -188,9 +190,9 @@ void SocketioEndpoint::route_polling(HttpRequest&& request, const RequestContext
 std::shared_ptr<SocketioSession> SocketioEndpoint::make_session(
     std::shared_ptr<const Config> config, SocketioSession::Start start,
     ConnectionLimiter::Slot slot) {
-  auto session = std::make_shared<SocketioSession>(
-      context_, std::move(config), random_peer_id(), start, std::move(slot),
-      [this](const std::string& sid) { forget(sid); });
+  auto session = std::make_shared<SocketioSession>(context_, std::move(config), random_peer_id(),
+                                                   start, std::move(slot),
+                                                   [this](const std::string& sid) { forget(sid); });
   std::lock_guard lock(mutex_);
   sessions_.emplace(session->sid(), session);
   return session;

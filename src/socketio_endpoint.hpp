@@ -49,8 +49,8 @@ class SocketioEndpoint final : public HttpRouter {
   template <class Stream>
   bool route_websocket(Stream& stream, HttpRequest&& request, const RequestContext& context,
                        const std::string& sid, Respond& respond);
-  void route_polling(HttpRequest&& request, const RequestContext& context,
-                     const std::string& sid, Respond respond);
+  void route_polling(HttpRequest&& request, const RequestContext& context, const std::string& sid,
+                     Respond respond);
 
   std::shared_ptr<SocketioSession> make_session(std::shared_ptr<const Config> config,
                                                 SocketioSession::Start start,

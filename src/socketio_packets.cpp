@@ -69,8 +69,7 @@ std::string http_error_body(HttpErrorCode code, std::string_view message) {
       "Transport unknown", "Session ID unknown", "Bad handshake method",
       "Bad request",       "Forbidden",          "Unsupported protocol version"};
   const auto index = static_cast<std::size_t>(code);
-  json body = {{"code", index},
-               {"message", message.empty() ? kMessages[index] : message}};
+  json body = {{"code", index}, {"message", message.empty() ? kMessages[index] : message}};
   return body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -91,13 +90,18 @@ bool nests_deeper_than(std::string_view text, std::size_t limit) {
   bool escaped = false;
   for (const char c : text) {
     if (quoted) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') quoted = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        quoted = false;
       continue;
     }
     switch (c) {
-      case '"': quoted = true; break;
+      case '"':
+        quoted = true;
+        break;
       case '[':
       case '{':
         if (++depth > limit) return true;
@@ -106,13 +110,16 @@ bool nests_deeper_than(std::string_view text, std::size_t limit) {
       case '}':
         if (depth > 0) --depth;
         break;
-      default: break;
+      default:
+        break;
     }
   }
   return false;
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // Namespaces are echoed back in CONNECT_ERROR packets, so only plain printable
 // ASCII is accepted; no real namespace needs more.
@@ -126,18 +133,23 @@ bool is_plain_namespace(std::string_view nsp) {
 // The shapes socket.io's parser accepts for each packet type.
 bool payload_fits(PacketType type, const std::optional<json>& data) {
   switch (type) {
-    case PacketType::connect: return !data || data->is_object();
-    case PacketType::disconnect: return !data;
+    case PacketType::connect:
+      return !data || data->is_object();
+    case PacketType::disconnect:
+      return !data;
     case PacketType::event: {
       if (!data || !data->is_array() || data->empty()) return false;
       const json& name = data->front();
       if (name.is_number()) return true;
       return name.is_string() && !is_reserved_event_name(name.get_ref<const std::string&>());
     }
-    case PacketType::ack: return data && data->is_array();
-    case PacketType::connect_error: return data && (data->is_object() || data->is_string());
+    case PacketType::ack:
+      return data && data->is_array();
+    case PacketType::connect_error:
+      return data && (data->is_object() || data->is_string());
     case PacketType::binary_event:
-    case PacketType::binary_ack: return false;  // refused before this check
+    case PacketType::binary_ack:
+      return false;  // refused before this check
   }
   return false;
 }
@@ -188,6 +200,7 @@ ParsedPacket parse_packet(std::string_view text) {
     json data = json::parse(body, nullptr, /*allow_exceptions=*/false);
     if (data.is_discarded()) return malformed;
     packet.data = std::move(data);
+    packet.data_text = body;
   }
   if (!payload_fits(packet.type, packet.data)) return malformed;
   return {std::move(packet), ParseError::malformed};

@@ -102,6 +102,7 @@ struct Packet {
   std::string nsp{kDefaultNamespace};
   std::optional<std::uint64_t> ack_id;
   std::optional<nlohmann::json> data;  // absent when the packet has no JSON
+  std::string_view data_text;          // `data` as it came (a view into the parsed text)
 };
 
 // Why a Socket.IO packet was refused.

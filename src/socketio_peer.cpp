@@ -13,7 +13,9 @@ using nlohmann::json;
 
 namespace {
 
-SharedText shared(std::string text) { return std::make_shared<const std::string>(std::move(text)); }
+SharedText shared(std::string text) {
+  return std::make_shared<const std::string>(std::move(text));
+}
 
 // The metrics label of a relayed message: the signaling type when the data is
 // an offer, answer or candidate written the usual way, else application data.
@@ -45,7 +47,9 @@ SocketioPeer::SocketioPeer(ServerContext& context, std::shared_ptr<const Config>
       rate_limiter_(config_->limits.messages_per_second, config_->limits.message_burst,
                     context.clock.now()) {}
 
-void SocketioPeer::send(std::string packet) { host_.send_packet(shared(std::move(packet))); }
+void SocketioPeer::send(std::string packet) {
+  host_.send_packet(shared(std::move(packet)));
+}
 
 void SocketioPeer::on_message(std::string_view text) {
   switch (rate_limiter_.on_message(context_.clock.now())) {
@@ -92,7 +96,7 @@ void SocketioPeer::on_message(std::string_view text) {
       }
       if (packet.type == socketio::PacketType::disconnect) return handle_disconnect();
       if (packet.type == socketio::PacketType::event)
-        return handle_event(*packet.data, packet.ack_id);
+        return handle_event(*packet.data, packet.data_text, packet.ack_id);
       return;  // an acknowledgement: the server never asks for one, nothing waits
     case socketio::PacketType::connect_error:
     case socketio::PacketType::binary_event:
@@ -138,13 +142,14 @@ void SocketioPeer::on_connection_closed() {
   id_.clear();
 }
 
-void SocketioPeer::handle_event(const json& arguments, std::optional<std::uint64_t> ack_id) {
+void SocketioPeer::handle_event(const json& arguments, std::string_view arguments_text,
+                                std::optional<std::uint64_t> ack_id) {
   const json& name = arguments.front();
   json result;
   if (name == "join") {
     result = handle_join(arguments);
   } else if (name == "message") {
-    result = handle_message(arguments);
+    result = handle_message(arguments, arguments_text);
   } else if (name == "leave") {
     result = handle_leave(arguments);
   } else {
@@ -200,7 +205,7 @@ json SocketioPeer::handle_join(const json& arguments) {
   return {{"ok", false}, {"code", to_string(ErrorCode::not_in_room)}};
 }
 
-json SocketioPeer::handle_message(const json& arguments) {
+json SocketioPeer::handle_message(const json& arguments, std::string_view arguments_text) {
   if (arguments.size() < 2 || !arguments[1].is_string())
     return fail(ErrorCode::bad_message, "message(room, data) needs the room name as a string");
   const auto& room = arguments[1].get_ref<const std::string&>();
@@ -215,7 +220,11 @@ json SocketioPeer::handle_message(const json& arguments) {
   RoomRegistry::RelayMessage relay;
   relay.type = std::string(to_string(type));
   relay.native = shared(native_frame_from_socketio(data, id_));
-  relay.socketio = [&data](const std::string& sender_room) {
+  relay.socketio = [&](const std::string& sender_room) {
+    // message(room, data) goes out as it came in: the client's own text, when
+    // it holds exactly those arguments (it was parsed, so it is valid JSON).
+    if (arguments.size() == 3 && !arguments_text.empty())
+      return shared("42" + std::string(arguments_text));
     return shared(socketio_message_packet(sender_room, data));
   };
   switch (context_.registry.relay(id_, nullptr, relay)) {

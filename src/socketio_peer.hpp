@@ -64,9 +64,11 @@ class SocketioPeer {
  private:
   void handle_connect(const std::optional<nlohmann::json>& auth);
   void handle_disconnect();
-  void handle_event(const nlohmann::json& arguments, std::optional<std::uint64_t> ack_id);
+  // `arguments_text` is `arguments` as the client wrote it.
+  void handle_event(const nlohmann::json& arguments, std::string_view arguments_text,
+                    std::optional<std::uint64_t> ack_id);
   nlohmann::json handle_join(const nlohmann::json& arguments);
-  nlohmann::json handle_message(const nlohmann::json& arguments);
+  nlohmann::json handle_message(const nlohmann::json& arguments, std::string_view arguments_text);
   nlohmann::json handle_leave(const nlohmann::json& arguments);
   // Sends `parley-error` and returns the acknowledgement's `{ok: false, code}`.
   nlohmann::json fail(ErrorCode code, std::string_view message);

@@ -1,8 +1,8 @@
 #include "socketio_session.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/status.hpp>
-#include <spdlog/spdlog.h>
 
 #include "socketio_packets.hpp"
 #include "socketio_ws_link.hpp"
@@ -65,10 +65,16 @@ void SocketioSession::on_strand(F&& f) {
   net::post(strand_, [self = shared_from_this(), f = std::forward<F>(f)]() mutable { f(*self); });
 }
 
-void SocketioSession::register_for_drain() {
-  if (registered_) return;
-  registered_ = true;
-  tracker_key_ = context_.sessions.add(weak_from_this());
+bool SocketioSession::register_for_drain() {
+  if (!registered_) {
+    registered_ = true;
+    tracker_key_ = context_.sessions.add(weak_from_this());
+  }
+  // A session that opens while the drain begins may have missed it: it is either
+  // in the tracker's list, or it sees the flag here.
+  if (!context_.draining.load()) return true;
+  finish(Ending::server_closed, 1001, "server going away");
+  return false;
 }
 
 // --- long-polling -------------------------------------------------------------
@@ -77,15 +83,13 @@ void SocketioSession::handshake(PollRequest request) {
   on_strand([request = std::move(request)](SocketioSession& self) mutable {
     if (self.phase_ == Phase::finished)
       return request.answer_error(http::status::bad_request, engineio::HttpErrorCode::unknown_sid);
-    self.register_for_drain();
     const auto& config = *self.config_;
-    std::string open = engineio::open_packet(self.sid_, /*offer_websocket_upgrade=*/true,
-                                             config.heartbeat.ping_interval,
-                                             config.heartbeat.ping_timeout,
-                                             config.limits.max_message_bytes);
+    std::string open = engineio::open_packet(
+        self.sid_, /*offer_websocket_upgrade=*/true, config.heartbeat.ping_interval,
+        config.heartbeat.ping_timeout, config.limits.max_message_bytes);
     self.context_.metrics.bytes_sent_total.fetch_add(open.size(), std::memory_order_relaxed);
     request.answer(http::status::ok, std::move(open));
-    self.schedule_ping();
+    if (self.register_for_drain()) self.schedule_ping();
   });
 }
 
@@ -96,8 +100,7 @@ void SocketioSession::poll(PollRequest request) {
         return request.answer_error(http::status::bad_request,
                                     engineio::HttpErrorCode::unknown_sid);
       case Phase::websocket:
-        return request.answer_error(http::status::bad_request,
-                                    engineio::HttpErrorCode::bad_request,
+        return request.answer_error(http::status::bad_request, engineio::HttpErrorCode::bad_request,
                                     "the session moved to WebSocket");
       case Phase::polling:
       case Phase::upgrading:
@@ -117,13 +120,11 @@ void SocketioSession::poll(PollRequest request) {
 void SocketioSession::post(PollRequest request, std::string body) {
   on_strand([request = std::move(request), body = std::move(body)](SocketioSession& self) mutable {
     if (self.phase_ == Phase::finished)
-      return request.answer_error(http::status::bad_request,
-                                  engineio::HttpErrorCode::unknown_sid);
+      return request.answer_error(http::status::bad_request, engineio::HttpErrorCode::unknown_sid);
     if (self.phase_ == Phase::websocket)
       return request.answer_error(http::status::bad_request, engineio::HttpErrorCode::bad_request,
                                   "the session moved to WebSocket");
-    self.context_.metrics.bytes_received_total.fetch_add(body.size(),
-                                                         std::memory_order_relaxed);
+    self.context_.metrics.bytes_received_total.fetch_add(body.size(), std::memory_order_relaxed);
     // maxPayload bounds a whole batch (the client splits batches to fit it),
     // so a larger body holds a single packet over the message size limit.
     if (body.size() > self.config_->limits.max_message_bytes) {
@@ -156,8 +157,7 @@ void SocketioSession::schedule_flush() {
   // After the current handler: packets queued together leave in one answer.
   on_strand([](SocketioSession& self) {
     self.flush_scheduled_ = false;
-    if (self.pending_get_ && !self.outbox_.empty() && self.phase_ != Phase::finished)
-      self.flush();
+    if (self.pending_get_ && !self.outbox_.empty() && self.phase_ != Phase::finished) self.flush();
   });
 }
 
@@ -178,19 +178,20 @@ void SocketioSession::answer_pending(std::string body) {
 
 // --- WebSocket ------------------------------------------------------------------
 
-bool SocketioSession::claim_upgrade() { return !upgrade_claimed_.exchange(true); }
+bool SocketioSession::claim_upgrade() {
+  return !upgrade_claimed_.exchange(true);
+}
 
 void SocketioSession::websocket_opened(std::shared_ptr<SocketioWsLink> link) {
   on_strand([link = std::move(link)](SocketioSession& self) mutable {
     if (self.phase_ == Phase::websocket && !self.websocket_ && !self.registered_) {
       // A direct WebSocket: this session was made for it just now.
       self.websocket_ = std::move(link);
-      self.register_for_drain();
       const auto& config = *self.config_;
       self.websocket_->send(std::make_shared<const std::string>(engineio::open_packet(
           self.sid_, /*offer_websocket_upgrade=*/false, config.heartbeat.ping_interval,
           config.heartbeat.ping_timeout, config.limits.max_message_bytes)));
-      self.schedule_ping();
+      if (self.register_for_drain()) self.schedule_ping();
       return;
     }
     if (self.phase_ != Phase::polling || self.probe_) {
@@ -209,9 +210,9 @@ void SocketioSession::websocket_message(const std::shared_ptr<SocketioWsLink>& l
     if (link == self.websocket_) {
       if (!parsed.packet) {
         const bool binary = parsed.error == engineio::ParseError::binary;
-        return self.close_connection(binary ? 1003 : 1002,
-                                     binary ? "binary packets are not supported"
-                                            : "malformed Engine.IO packet");
+        return self.close_connection(binary ? 1003 : 1002, binary
+                                                               ? "binary packets are not supported"
+                                                               : "malformed Engine.IO packet");
       }
       return self.handle_packet(*parsed.packet);
     }
@@ -300,7 +301,8 @@ void SocketioSession::send_packet(SharedText packet) {
     case Phase::finished:
       return;
     case Phase::websocket:
-      return websocket_->send(std::move(packet));
+      if (websocket_) websocket_->send(std::move(packet));
+      return;
     case Phase::polling:
     case Phase::upgrading:
       break;

@@ -53,8 +53,8 @@ class SocketioSession final : public PeerLink,
   const std::string& sid() const { return sid_; }
 
   // Long-polling requests (any thread).
-  void handshake(PollRequest request);  // the first GET: answered with the open packet
-  void poll(PollRequest request);       // GET: held until there are packets
+  void handshake(PollRequest request);               // the first GET: answered with the open packet
+  void poll(PollRequest request);                    // GET: held until there are packets
   void post(PollRequest request, std::string body);  // POST: the client's packets
 
   // The first upgrade attempt of a polling session wins; any other (or any
@@ -101,7 +101,9 @@ class SocketioSession final : public PeerLink,
   template <class F>
   void on_strand(F&& f);
 
-  void register_for_drain();
+  // Puts the session in the tracker that the drain closes; false (and the
+  // session finished) when the drain has begun already.
+  bool register_for_drain();
   void release_bookkeeping();
   void handle_packet(const engineio::Packet& packet);
   void complete_upgrade();
@@ -128,15 +130,15 @@ class SocketioSession final : public PeerLink,
   SocketioPeer peer_;
   Phase phase_;
   Ending ending_ = Ending::client_closed;  // once finished
-  bool registered_ = false;               // in the session tracker (drain)
-  bool released_ = false;                 // live_sockets given back
-  bool counted_as_polling_ = false;  // in metrics.connections as a polling connection
+  bool registered_ = false;                // in the session tracker (drain)
+  bool released_ = false;                  // live_sockets given back
+  bool counted_as_polling_ = false;        // in metrics.connections as a polling connection
   std::optional<PollRequest> pending_get_;
   std::deque<SharedText> outbox_;  // polling: packets not yet sent in a GET answer
   std::size_t outbox_bytes_ = 0;
   bool flush_scheduled_ = false;
   bool awaiting_pong_ = false;
-  std::uint64_t ping_generation_ = 0;  // a timer wait of an older generation is stale
+  std::uint64_t ping_generation_ = 0;          // a timer wait of an older generation is stale
   std::shared_ptr<SocketioWsLink> websocket_;  // the transport once upgraded (or from the start)
   std::shared_ptr<SocketioWsLink> probe_;      // a WebSocket being probed for the upgrade
 

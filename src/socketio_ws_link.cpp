@@ -51,8 +51,9 @@ void SocketioWsLink::send(SharedText text) {
 }
 
 void SocketioWsLink::close(unsigned short code, std::string reason) {
-  on_socket_strand(
-      [code, reason = std::move(reason)](WsTransport& transport) { transport.close(code, reason); });
+  on_socket_strand([code, reason = std::move(reason)](WsTransport& transport) {
+    transport.close(code, reason);
+  });
 }
 
 void SocketioWsLink::drop() {

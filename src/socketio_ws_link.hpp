@@ -19,8 +19,7 @@ namespace parley {
 
 class SocketioSession;
 
-class SocketioWsLink final : public WsHandler,
-                             public std::enable_shared_from_this<SocketioWsLink> {
+class SocketioWsLink final : public WsHandler, public std::enable_shared_from_this<SocketioWsLink> {
  public:
   using SessionFactory = std::function<std::shared_ptr<SocketioSession>()>;
 

@@ -205,6 +205,23 @@ json WsClient::recv(std::chrono::milliseconds timeout) {
   return json::parse(text);
 }
 
+std::string WsClient::recv_text(std::chrono::milliseconds timeout) {
+  bool done = false;
+  beast::error_code result;
+  ws_.async_read(buffer_, [&](beast::error_code ec, std::size_t) {
+    result = ec;
+    done = true;
+  });
+  run_until(ioc_, done, timeout, [&] { beast::get_lowest_layer(ws_).close(); }, "recv_text");
+  if (result) {
+    open_ = false;
+    throw std::runtime_error("recv_text failed: " + result.message());
+  }
+  std::string text = beast::buffers_to_string(buffer_.data());
+  buffer_.consume(buffer_.size());
+  return text;
+}
+
 json WsClient::recv_type(const std::string& type, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {

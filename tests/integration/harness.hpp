@@ -88,6 +88,9 @@ class WsClient {
   json recv(std::chrono::milliseconds timeout = 5s);
   // Skips messages until one of `type` arrives.
   json recv_type(const std::string& type, std::chrono::milliseconds timeout = 5s);
+  // The next message as it came (not parsed: for non-JSON protocols such as
+  // Engine.IO); fails the test (throws) after `timeout`.
+  std::string recv_text(std::chrono::milliseconds timeout = 5s);
   // True when no message arrives within `window` (used only to check that
   // something is NOT delivered, after a later message proved the path works).
   bool quiet_for(std::chrono::milliseconds window);

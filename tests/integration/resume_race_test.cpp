@@ -29,7 +29,17 @@ bool await_away(TestServer& server) {
       [&] { return server.server().registry().next_deadline().has_value(); });
 }
 
-json message_with_seq(int seq) { return {{"type", "message"}, {"data", {{"seq", seq}}}}; }
+json message_with_seq(int seq) {
+  return {{"type", "message"}, {"data", {{"seq", seq}}}};
+}
+
+// Returns once the server has handled everything `client` sent before: a
+// connection's messages are handled in order, so the pong comes after them.
+void settle(WsClient& client) {
+  client.send({{"type", "ping"}, {"rid", "settle"}});
+  json pong = client.recv();
+  EXPECT_EQ(pong["type"], "pong") << pong.dump();
+}
 
 // A resume sent from its own thread, so that two of them can race.
 struct ResumeAttempt {
@@ -136,6 +146,7 @@ TEST(ResumeRace, TwoConnectionsRacingForOneTokenExactlyOneWins) {
     a->drop();
     ASSERT_TRUE(await_away(server));
     for (int seq = 0; seq < 5; ++seq) b->send(message_with_seq(seq));
+    settle(*b);  // kept before the race
 
     ResumeAttempt first{connect_peer(server.port()), {}, {}};
     ResumeAttempt second{connect_peer(server.port()), {}, {}};
@@ -196,6 +207,54 @@ TEST(ResumeRace, TwoConnectionsRacingToTakeOverALiveConnection) {
     ResumeAttempt& winner = first.answer["type"] == "resumed" ? first : second;
     b->send(message_with_seq(round));
     EXPECT_EQ(winner.client->recv()["data"]["seq"], round);
+    if (HasFailure()) break;
+  }
+}
+
+// Messages addressed to the away peer keep coming while it resumes: each one is
+// either kept (and follows `resumed`) or delivered live after the kept ones.
+TEST(ResumeRace, MessagesInFlightDuringTheResumeArriveOnceInOrder) {
+  TestServer server(race_config(30));
+  for (int round = 0; round < 20; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    const std::string room = "inflight-" + std::to_string(round);
+    auto a = connect_peer(server.port());
+    auto b = connect_peer(server.port());
+    a->join(room);
+    b->join(room);
+    ASSERT_EQ(a->recv()["type"], "peer-joined");
+    const std::string a_id = a->id();
+    const std::string token = a->resume_token();
+    a->drop();
+    ASSERT_TRUE(await_away(server));
+
+    auto c = connect_peer(server.port());
+    constexpr int kMessages = 200;
+    std::string sender_error;
+    std::latch start(2);
+    std::thread sender([&] {
+      try {
+        start.arrive_and_wait();
+        for (int seq = 0; seq < kMessages; ++seq) {
+          json m = message_with_seq(seq);
+          m["to"] = a_id;
+          b->send(m);
+        }
+      } catch (const std::exception& e) {
+        sender_error = e.what();
+      }
+    });
+    start.arrive_and_wait();
+    c->send({{"type", "resume"}, {"token", token}});
+    sender.join();
+    ASSERT_EQ(sender_error, "");
+    json resumed = c->recv();
+    ASSERT_EQ(resumed["type"], "resumed") << resumed.dump();
+    for (int seq = 0; seq < kMessages; ++seq) {
+      json m = c->recv();
+      ASSERT_EQ(m["type"], "message") << m.dump();
+      ASSERT_EQ(m["data"]["seq"], seq);
+    }
     if (HasFailure()) break;
   }
 }

@@ -37,7 +37,17 @@ bool await_away(TestServer& server) {
       [&] { return server.server().registry().next_deadline().has_value(); });
 }
 
-json message_with_seq(int seq) { return {{"type", "message"}, {"data", {{"seq", seq}}}}; }
+json message_with_seq(int seq) {
+  return {{"type", "message"}, {"data", {{"seq", seq}}}};
+}
+
+// Returns once the server has handled everything `client` sent before: a
+// connection's messages are handled in order, so the pong comes after them.
+void settle(WsClient& client) {
+  client.send({{"type", "ping"}, {"rid", "settle"}});
+  json pong = client.recv();
+  EXPECT_EQ(pong["type"], "pong") << pong.dump();
+}
 
 // The first message of `client` (already welcomed) is `resume`; returns the answer.
 json resume(WsClient& client, const std::string& token, const json& rid = nullptr) {
@@ -82,6 +92,7 @@ TEST(ResumeWire, HundredMessagesSentDuringTheGapArriveOnceInOrderThenLiveTraffic
     if (seq % 3 == 0) m["to"] = a_id;
     b->send(m);
   }
+  settle(*b);  // all 100 are kept before the resume (none arrive live instead)
 
   auto c = connect_peer(server.port());
   EXPECT_NE(c->id(), a_id);
@@ -114,7 +125,8 @@ TEST(ResumeWire, HundredMessagesSentDuringTheGapArriveOnceInOrderThenLiveTraffic
   EXPECT_EQ(from_c["type"], "message") << from_c.dump();
   EXPECT_EQ(from_c["from"], a_id);
   EXPECT_EQ(from_c["data"]["seq"], 101);
-  EXPECT_EQ(server.server().registry().room("gap")->peers, (std::vector<std::string>{a_id, b->id()}));
+  EXPECT_EQ(server.server().registry().room("gap")->peers,
+            (std::vector<std::string>{a_id, b->id()}));
 }
 
 TEST(ResumeWire, ResumeWorksAgainWithTheNextTokenOnly) {
@@ -222,6 +234,7 @@ TEST(ResumeWire, KeptMessagesPastTheBufferDropTheOldest) {
   a->drop();
   ASSERT_TRUE(await_away(server));
   for (int seq = 0; seq < 12; ++seq) b->send(message_with_seq(seq));
+  settle(*b);
 
   auto c = connect_peer(server.port());
   ASSERT_EQ(resume(*c, token)["type"], "resumed");
@@ -246,6 +259,7 @@ TEST(ResumeWire, PresenceChangesDuringTheGapShowInResumedPeers) {
   EXPECT_EQ(b->recv()["type"], "left");
   EXPECT_EQ(newcomer->recv()["type"], "peer-left");
   newcomer->send(message_with_seq(1));
+  settle(*newcomer);
 
   auto c = connect_peer(server.port());
   json resumed = resume(*c, token);
@@ -255,6 +269,28 @@ TEST(ResumeWire, PresenceChangesDuringTheGapShowInResumedPeers) {
   json kept = c->recv();
   EXPECT_EQ(kept["type"], "message") << kept.dump();
   EXPECT_EQ(kept["from"], newcomer->id());
+}
+
+TEST(ResumeWire, RoomEmptiedWhileItsOnlyPeerIsAwayWaitsForIt) {
+  TestServer server(resume_config());
+  auto a = connect_peer(server.port());
+  auto b = connect_peer(server.port());
+  pair_up(*a, *b, "emptied");
+  const std::string a_id = a->id();
+  const std::string token = a->resume_token();
+  a->drop();
+  ASSERT_TRUE(await_away(server));
+  b->send({{"type", "leave"}});
+  EXPECT_EQ(b->recv()["type"], "left");
+  EXPECT_EQ(server.server().registry().room("emptied")->peers, std::vector<std::string>{a_id});
+
+  auto c = connect_peer(server.port());
+  json resumed = resume(*c, token);
+  ASSERT_EQ(resumed["type"], "resumed") << resumed.dump();
+  EXPECT_EQ(resumed["room"], "emptied");
+  EXPECT_EQ(resumed["peers"], json::array());
+  EXPECT_EQ(b->join("emptied")["peers"], json::array({a_id}));
+  EXPECT_EQ(c->recv()["type"], "peer-joined");
 }
 
 TEST(ResumeWire, GraceEndTellsTheRoomTimeoutAndTheTokenDies) {
@@ -291,8 +327,9 @@ TEST(ResumeWire, RoomWhoseOnlyPeerIsAwayIsDestroyedWhenTheGraceEnds) {
   EXPECT_EQ(during[0]["peers"], json::array({a->id()}));
   EXPECT_TRUE(during[0]["created"].is_number_integer());
 
-  EXPECT_TRUE(TestServer::eventually(
-      [&] { return json::parse(http_get(server.admin_port(), "/admin/rooms", kAdminAuth).body).empty(); }));
+  EXPECT_TRUE(TestServer::eventually([&] {
+    return json::parse(http_get(server.admin_port(), "/admin/rooms", kAdminAuth).body).empty();
+  }));
   EXPECT_EQ(server.server().registry().connected_count(), 0u);
 }
 

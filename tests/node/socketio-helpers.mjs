@@ -5,14 +5,11 @@
 // Every wait is bounded only so that a broken server fails the test instead of
 // hanging it; nothing here measures time.
 
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import readline from 'node:readline';
 import { io } from 'socket.io-client';
 import WebSocket from 'ws';
+
+// The daemon under test (env PARLEYD), as the browser tests start it.
+export { startDaemon } from '../e2e/lib/daemon.mjs';
 
 /** Long enough for anything on a loaded 2-core machine; a bound, not a speed test. */
 export const WAIT_MS = 15_000;
@@ -28,79 +25,6 @@ function bounded(promise, what, ms = WAIT_MS) {
 /** Settles when `emitter` emits `event` (resolving with its arguments). */
 export function once(emitter, event, what = event) {
   return bounded(new Promise((resolve) => emitter.once(event, (...args) => resolve(args))), what);
-}
-
-/**
- * Starts the parleyd under test (env PARLEYD) on 127.0.0.1 with kernel-chosen
- * ports and `config` (merged over: admin on port 0 with a random token, no
- * static files, info logs). The ports come from the log's "listening on
- * HOST:PORT (public, ...)" and "(admin)" lines.
- */
-export async function startDaemon({ config = {} } = {}) {
-  const binary = process.env.PARLEYD;
-  if (!binary) throw new Error('set PARLEYD to the parleyd binary under test (ctest does this)');
-  const dir = await mkdtemp(path.join(tmpdir(), 'parley-sio-'));
-  const adminToken = randomBytes(16).toString('hex');
-  const file = path.join(dir, 'parleyd.json');
-  const base = { static_dir: '', log: { level: 'info' }, ...config };
-  base.admin = { address: '127.0.0.1', port: 0, token: adminToken, ...(config.admin ?? {}) };
-  await writeFile(file, JSON.stringify(base));
-  const child = spawn(binary, ['--config', file, '--address', '127.0.0.1', '--port', '0'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const log = [];
-  const ports = {};
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const ready = new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`parleyd exited (${code}):\n${log.join('\n')}`)));
-    readline.createInterface({ input: child.stderr }).on('line', (line) => {
-      log.push(line);
-      if (process.env.PARLEY_SIO_VERBOSE) process.stderr.write(`[parleyd] ${line}\n`);
-      const match = /listening on \S+:(\d+) \((public|admin)\b/.exec(line);
-      if (match) ports[match[2]] = Number(match[1]);
-      if (ports.public && ports.admin) resolve();
-    });
-  });
-  try {
-    await bounded(ready, 'parleyd to listen', 30_000);
-  } catch (err) {
-    child.kill('SIGKILL');
-    await rm(dir, { recursive: true, force: true });
-    throw err;
-  }
-  const adminUrl = `http://127.0.0.1:${ports.admin}`;
-  let stopped;
-  return {
-    url: `http://127.0.0.1:${ports.public}`,
-    port: ports.public,
-    adminUrl,
-    adminToken,
-    pid: child.pid,
-    log: () => log.join('\n'),
-    async admin(apiPath) {
-      const response = await fetch(adminUrl + apiPath, {
-        headers: { Authorization: `Bearer ${adminToken}` },
-      });
-      if (!response.ok) throw new Error(`GET ${apiPath}: HTTP ${response.status}`);
-      return response.json();
-    },
-    /** SIGTERM, then the exit status ({code, signal}); SIGKILL if it hangs. */
-    stop() {
-      stopped ??= (async () => {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-        try {
-          return await bounded(exited, 'parleyd to exit after SIGTERM', 10_000);
-        } catch (err) {
-          child.kill('SIGKILL');
-          throw err;
-        } finally {
-          await rm(dir, { recursive: true, force: true });
-        }
-      })();
-      return stopped;
-    },
-  };
 }
 
 /**

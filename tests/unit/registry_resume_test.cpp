@@ -60,7 +60,9 @@ class FakeLink : public PeerLink {
   std::atomic<int> superseded_count{0};
 };
 
-SharedText text(std::string s) { return std::make_shared<const std::string>(std::move(s)); }
+SharedText text(std::string s) {
+  return std::make_shared<const std::string>(std::move(s));
+}
 
 RoomRegistry::RelayMessage relay_of(const std::string& body) {
   RoomRegistry::RelayMessage m;
@@ -190,9 +192,9 @@ TEST_F(RegistryResumeTest, OnlyRelayedMessagesAreKeptPresenceComesWithResumed) {
   Member b = add_in("r");
   registry->lost(a.id, a.link.get());
   relay(b, "before");
-  Member c = add_in("r");      // peer-joined: not kept
-  registry->leave(b.id);       // peer-left: not kept
-  relay(c, "to-a", &a.id);     // targeted: kept
+  Member c = add_in("r");   // peer-joined: not kept
+  registry->leave(b.id);    // peer-left: not kept
+  relay(c, "to-a", &a.id);  // targeted: kept
   auto [resumed, fresh] = resume_with(a.token);
   ASSERT_TRUE(resumed);
   EXPECT_EQ(texts(resumed->kept), (std::vector<std::string>{"before", "to-a"}));
@@ -336,12 +338,41 @@ TEST_F(RegistryResumeTest, RoomWhoseOnlyPeerIsAwayLivesOnUntilTheGraceEnds) {
   EXPECT_EQ(registry->connected_count(), 0u);
 }
 
+TEST_F(RegistryResumeTest, RoomEmptiedByTheOthersWaitsForItsAwayPeer) {
+  Member a = add_in("r");
+  Member b = add_in("r");
+  registry->lost(a.id, a.link.get());
+  registry->leave(b.id);
+  registry->end(b.id, b.link.get());
+  EXPECT_EQ(registry->room("r")->peers, std::vector<std::string>{a.id});
+  Member c = add();
+  EXPECT_EQ(registry->join(c.id, "r").peers, std::vector<std::string>{a.id});
+  registry->leave(c.id);
+  clock.advance(10);
+  EXPECT_EQ(registry->expire(), 1u);
+  EXPECT_EQ(registry->room_count(), 0u);
+  EXPECT_EQ(registry->peer_count(), 0u);
+}
+
+TEST_F(RegistryResumeTest, ClosingARoomWhoseOnlyPeerIsAwayDestroysIt) {
+  Member a = add_in("r");
+  registry->lost(a.id, a.link.get());
+  EXPECT_TRUE(registry->kick_room("r"));
+  EXPECT_EQ(registry->room_count(), 0u);
+  auto [resumed, fresh] = resume_with(a.token);
+  ASSERT_TRUE(resumed);
+  EXPECT_EQ(resumed->room, std::nullopt);
+  // The kick took the seat, not the peer: it resumed, and it is the only one left.
+  EXPECT_EQ(registry->connected_count(), 1u);
+}
+
 TEST_F(RegistryResumeTest, RelayToAnAwayPeerIsKeptToSelfOrAGonePeerIsUnknown) {
   Member a = add_in("r");
   Member b = add_in("r");
   registry->lost(a.id, a.link.get());
   relay(b, "for-a", &a.id);
-  EXPECT_EQ(registry->relay(b.id, &b.id, relay_of("self")), RoomRegistry::RelayStatus::unknown_peer);
+  EXPECT_EQ(registry->relay(b.id, &b.id, relay_of("self")),
+            RoomRegistry::RelayStatus::unknown_peer);
   clock.advance(10);
   registry->expire();
   EXPECT_EQ(registry->relay(b.id, &a.id, relay_of("late")),
@@ -604,8 +635,7 @@ TEST(RegistryResumeRace, MessagesRacingAResumeAreEachDeliveredOnceInOrder) {
     std::latch start(2);
     std::thread sender([&] {
       start.arrive_and_wait();
-      for (int i = 0; i < kMessages; ++i)
-        registry.relay(b.id, &a.id, relay_of(std::to_string(i)));
+      for (int i = 0; i < kMessages; ++i) registry.relay(b.id, &a.id, relay_of(std::to_string(i)));
     });
     std::thread resumer([&] {
       start.arrive_and_wait();

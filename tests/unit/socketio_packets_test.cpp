@@ -43,7 +43,10 @@ TEST(EngineioPacket, RefusesEmptyUnknownAndBinary) {
 }
 
 TEST(EngineioPayload, SplitsOnTheRecordSeparator) {
-  const auto payload = engineio::parse_payload("40\x1e" "42[\"a\"]\x1e" "3");
+  const auto payload = engineio::parse_payload(
+      "40\x1e"
+      "42[\"a\"]\x1e"
+      "3");
   ASSERT_FALSE(payload.error);
   ASSERT_EQ(payload.packets.size(), 3u);
   EXPECT_EQ(payload.packets[0].type, engineio::PacketType::message);
@@ -60,18 +63,29 @@ TEST(EngineioPayload, OnePacketIsAPayloadToo) {
 }
 
 TEST(EngineioPayload, AnyBadRecordSpoilsTheWhole) {
-  for (const char* body : {"", "40\x1e", "\x1e" "40", "40\x1e\x1e" "3", "40\x1e" "9"}) {
+  for (const char* body : {"", "40\x1e",
+                           "\x1e"
+                           "40",
+                           "40\x1e\x1e"
+                           "3",
+                           "40\x1e"
+                           "9"}) {
     const auto payload = engineio::parse_payload(body);
     EXPECT_EQ(payload.error, engineio::ParseError::malformed) << json(body).dump();
     EXPECT_TRUE(payload.packets.empty());
   }
-  EXPECT_EQ(engineio::parse_payload("40\x1e" "bAQID").error, engineio::ParseError::binary);
+  EXPECT_EQ(engineio::parse_payload("40\x1e"
+                                    "bAQID")
+                .error,
+            engineio::ParseError::binary);
 }
 
 TEST(EngineioPayload, EncodesWithSeparators) {
   const std::vector<SharedText> packets{std::make_shared<const std::string>("2"),
                                         std::make_shared<const std::string>("42[\"x\"]")};
-  EXPECT_EQ(engineio::encode_payload(packets), "2\x1e" "42[\"x\"]");
+  EXPECT_EQ(engineio::encode_payload(packets),
+            "2\x1e"
+            "42[\"x\"]");
   EXPECT_EQ(engineio::encode_payload({packets[0]}), "2");
 }
 
@@ -90,13 +104,13 @@ TEST(EngineioOpen, CarriesSessionAndTimingInMilliseconds) {
 }
 
 TEST(EngineioHttpError, UsesEngineioCodesAndWords) {
-  EXPECT_EQ(json::parse(engineio::http_error_body(
-                engineio::HttpErrorCode::unsupported_protocol_version)),
-            (json{{"code", 5}, {"message", "Unsupported protocol version"}}));
+  EXPECT_EQ(
+      json::parse(engineio::http_error_body(engineio::HttpErrorCode::unsupported_protocol_version)),
+      (json{{"code", 5}, {"message", "Unsupported protocol version"}}));
   EXPECT_EQ(json::parse(engineio::http_error_body(engineio::HttpErrorCode::unknown_sid)),
             (json{{"code", 1}, {"message", "Session ID unknown"}}));
-  EXPECT_EQ(json::parse(engineio::http_error_body(engineio::HttpErrorCode::bad_request, "why"))
-                ["message"],
+  EXPECT_EQ(json::parse(
+                engineio::http_error_body(engineio::HttpErrorCode::bad_request, "why"))["message"],
             "why");
 }
 
@@ -151,8 +165,8 @@ TEST(SocketioPacket, EventWithAndWithoutAckId) {
 
 TEST(SocketioPacket, EventShapesThatSocketioRefuses) {
   for (const char* text : {"2", "2[]", "2{}", "2\"join\"", "2[null]", "2[\"connect\"]",
-                           "2[\"disconnect\",1]", "2[\"newListener\"]", "2[\"a\"", "2[\"a\"]x",
-                           "3", "3{}", "1{}", "x", "", "7[\"a\"]", "21234567890123456789[\"a\"]"}) {
+                           "2[\"disconnect\",1]", "2[\"newListener\"]", "2[\"a\"", "2[\"a\"]x", "3",
+                           "3{}", "1{}", "x", "", "7[\"a\"]", "21234567890123456789[\"a\"]"}) {
     const auto parsed = socketio::parse_packet(text);
     EXPECT_FALSE(parsed.packet) << json(text).dump();
     EXPECT_EQ(parsed.error, socketio::ParseError::malformed) << json(text).dump();
@@ -185,8 +199,7 @@ TEST(SocketioPacket, DeepNestingIsRefusedBeforeParsing) {
                            std::string(kMaxJsonDepth + 5, ']') + "]";
   EXPECT_FALSE(socketio::parse_packet(deep).packet);
   // Brackets inside strings do not count.
-  const std::string quoted =
-      "2[\"message\",\"r\",\"" + std::string(kMaxJsonDepth + 5, '[') + "\"]";
+  const std::string quoted = "2[\"message\",\"r\",\"" + std::string(kMaxJsonDepth + 5, '[') + "\"]";
   EXPECT_TRUE(socketio::parse_packet(quoted).packet);
 }
 
@@ -230,7 +243,8 @@ TEST(SocketioEvents, NativeFrameFromSocketioData) {
 TEST(SocketioEvents, NativeRelayReachesSocketioWithoutFrom) {
   const json native = {{"type", "answer"}, {"sdp", "v=0"}, {"from", "p2"}, {"to", "p1"}};
   const json packet = json::parse(socketio_relay_packet("r", native).substr(2));
-  EXPECT_EQ(packet, json::array({"message", "r", {{"type", "answer"}, {"sdp", "v=0"}, {"to", "p1"}}}));
+  EXPECT_EQ(packet,
+            json::array({"message", "r", {{"type", "answer"}, {"sdp", "v=0"}, {"to", "p1"}}}));
 }
 
 }  // namespace

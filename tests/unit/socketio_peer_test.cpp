@@ -212,6 +212,13 @@ TEST_F(SocketioPeerTest, MessageReachesTheOthersOnly) {
   alice->emit({"message", "r", offer});
   EXPECT_EQ(bob->next_event(), json::array({"message", "r", offer}));
   EXPECT_TRUE(alice->sent.empty());
+
+  // The data goes out as the sender wrote it (key order, spacing), not re-encoded.
+  alice->say(R"(2["message","r",{"z":1, "a":[2.50]}])");
+  EXPECT_EQ(bob->next(), R"(42["message","r",{"z":1, "a":[2.50]}])");
+  // Extra arguments are not passed on.
+  alice->say(R"(2["message","r",{"z":1},"extra"])");
+  EXPECT_EQ(bob->next(), R"(42["message","r",{"z":1}])");
 }
 
 TEST_F(SocketioPeerTest, MessageOutsideTheRoomIsRefused) {
@@ -351,7 +358,7 @@ TEST_F(SocketioPeerTest, RateLimitDropsThenCloses) {
   config.limits.messages_per_second = 1;
   use(config);
   auto alice = client();
-  alice->connect();  // one token
+  alice->connect();         // one token
   alice->emit({"custom"});  // two
   alice->emit({"join", "r"});
   EXPECT_EQ(alice->next_event()[1]["code"], "rate-limited");
@@ -364,8 +371,8 @@ TEST_F(SocketioPeerTest, AuthTokenComesWithConnect) {
   Config config;
   config.auth.jwt_secret = "secret";
   use(config);
-  const auto token = sign_join_token_for_tests(
-      "secret", {{"room", "r"}, {"exp", clock.unix_now() + 60}});
+  const auto token =
+      sign_join_token_for_tests("secret", {{"room", "r"}, {"exp", clock.unix_now() + 60}});
 
   auto anonymous = client();
   anonymous->connect();
