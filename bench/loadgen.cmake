@@ -11,6 +11,7 @@ target_include_directories(parley_loadgen_lib PUBLIC ${CMAKE_CURRENT_LIST_DIR}/l
 target_link_libraries(parley_loadgen_lib PUBLIC parley_core)
 target_compile_features(parley_loadgen_lib PUBLIC cxx_std_20)
 target_compile_options(parley_loadgen_lib PRIVATE ${PARLEY_WARNINGS})
+target_precompile_headers(parley_loadgen_lib PRIVATE ${CMAKE_CURRENT_LIST_DIR}/loadgen/pch.hpp)
 
 add_executable(parley_loadgen ${CMAKE_CURRENT_LIST_DIR}/loadgen/main.cpp)
 target_link_libraries(parley_loadgen PRIVATE parley_loadgen_lib)

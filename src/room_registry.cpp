@@ -290,6 +290,19 @@ bool RoomRegistry::kick_peer(const std::string& id) {
   return true;
 }
 
+void RoomRegistry::clear() {
+  std::unordered_map<std::string, Peer> peers;
+  {
+    std::lock_guard lock(mutex_);
+    peers.swap(peers_);
+    rooms_.clear();
+    tokens_.clear();
+    away_.clear();
+    seated_ = 0;
+  }
+  // The links (sessions) are released here, outside the lock.
+}
+
 std::size_t RoomRegistry::room_count() const {
   std::lock_guard lock(mutex_);
   return rooms_.size();

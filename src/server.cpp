@@ -91,6 +91,8 @@ struct Server::Impl {
   ~Impl() {
     socketio.abandon_sessions();  // before the loop's objects go
     io.reset();
+    // Sessions hold their strand; none may outlive the io_context.
+    registry.clear();
     ioc.reset();  // destroys pending handlers, and with them the sessions
   }
 

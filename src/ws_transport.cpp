@@ -96,10 +96,10 @@ class BeastWsTransport final : public WsTransport,
 
   std::vector<SharedText> take_unsent() override {
     std::vector<SharedText> unsent;
-    // A write still in progress on a broken connection has not arrived whole, so
-    // it is kept too (a copy: the write still reads the buffer). After a close of
-    // our own (1012) it is not: the close handshake lets the write finish first.
-    if (in_flight_ && in_flight_relay_ && !closing_) unsent.push_back(in_flight_);
+    // The message whose write failed did not arrive whole, so it is kept too. A
+    // write merely pending when a read noticed the loss is not: its bytes may all
+    // be with the client already (its completion just has not run yet).
+    if (in_flight_ && in_flight_relay_ && write_failed_) unsent.push_back(in_flight_);
     for (std::size_t i = queue_head_; i < queue_.size(); ++i)
       if (queue_[i].relay) unsent.push_back(std::move(queue_[i].text));
     clear_queue();
@@ -204,6 +204,7 @@ class BeastWsTransport final : public WsTransport,
     if (ec) {
       if (!finished_) {
         spdlog::debug("write to {} failed: {}", remote_address_, ec.message());
+        write_failed_ = true;
         drop();  // a write error is a lost connection; the failed message is kept
       }
       in_flight_.reset();
@@ -216,7 +217,6 @@ class BeastWsTransport final : public WsTransport,
 
   void close_with(unsigned short code, std::string_view reason, CloseKind kind) {
     if (finished_) return;
-    closing_ = true;
     // A 1012 close leaves the session lost: finish() lets the registry take the
     // unsent messages for the resume before the queue is dropped.
     finish(kind);
@@ -265,10 +265,21 @@ class BeastWsTransport final : public WsTransport,
 
   void heard() { last_heard_ = steady::now(); }
 
+  // When the next ping is due: every ping_interval, and also once halfway
+  // through a silence. A client that answers pings is silent between two of
+  // them for a whole interval, so with ping_interval >= ping_timeout (the
+  // defaults are equal) the silence deadline would otherwise fall just after a
+  // ping, before its pong could arrive, and drop a healthy idle client.
+  steady::time_point next_ping_time() const {
+    const auto regular = last_ping_ + seconds(limits_.ping_interval);
+    const auto probe = last_heard_ + seconds(limits_.ping_timeout / 2);
+    return last_ping_ < probe ? std::min(regular, probe) : regular;
+  }
+
   // Wakes at the next ping or at the silence deadline, whichever is first.
   void schedule_heartbeat() {
     if (finished_) return;
-    const auto next_ping = last_ping_ + seconds(limits_.ping_interval);
+    const auto next_ping = next_ping_time();
     const auto deadline = last_heard_ + seconds(limits_.ping_timeout);
     timer_.expires_at(std::min(next_ping, deadline));
     timer_.async_wait([weak = this->weak_from_this()](beast::error_code ec) {
@@ -285,7 +296,7 @@ class BeastWsTransport final : public WsTransport,
       drop();
       return;
     }
-    if (now >= last_ping_ + seconds(limits_.ping_interval) && !ping_in_flight_) {
+    if (now >= next_ping_time() && !ping_in_flight_) {
       ping_in_flight_ = true;
       last_ping_ = now;
       ws_.async_ping({}, [self = this->shared_from_this()](beast::error_code) {
@@ -311,7 +322,7 @@ class BeastWsTransport final : public WsTransport,
   SharedText in_flight_;
   bool in_flight_relay_ = false;
   bool writing_ = false;
-  bool closing_ = false;  // a close frame of ours was queued
+  bool write_failed_ = false;
   bool opened_ = false;
   bool finished_ = false;
   bool ping_in_flight_ = false;

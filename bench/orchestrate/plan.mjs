@@ -2,8 +2,11 @@
 // can serve it, in interleaved rounds.
 export const ALL = ['parley', 'beast', 'epoll', 'ws', 'sio'];
 export const WITH_ROOMS_OF_N = ['parley', 'ws', 'sio']; // the bare relays pair connections only
-export const IDLE_WS = ['parley', 'beast', 'ws', 'sio'];
-export const IDLE_WSS = ['parley', 'beast'];
+// Idle runs are the slow ones (19,000 handshakes each): the judged figures
+// (parley, and the bare Beast relay it is compared with) run every round, the
+// others once.
+export const IDLE_WS = ['parley', 'beast'];
+export const IDLE_WSS = ['parley'];
 
 // A server "variant" names a server and its settings: "parley@t2" is parley
 // with two I/O threads, "parley@sio" parley driven through its socket.io
@@ -40,8 +43,9 @@ export function latencyMeasurements(parleySaturated, socketioSaturated) {
   ];
 }
 
-// One round only: the curves behind the plots.
-export function curveMeasurements(parleySaturated, fractions) {
+// One round only: the curves behind the plots, and the idle figures that are
+// reported but not judged.
+export function curveMeasurements(parleySaturated, fractions, p) {
   const latency = fractions.map((f) => ({
     id: `curve-latency-${Math.round(f * 100)}`, mode: 'latency', size: 200, fraction: f,
     rate: Math.round(f * parleySaturated), servers: ['parley', 'epoll', 'beast', 'ws'],
@@ -49,5 +53,9 @@ export function curveMeasurements(parleySaturated, fractions) {
   const sizes = [1024, 16384].map((size) => ({
     id: `curve-size-${size}`, mode: 'relay', size, inflight: 1, servers: ALL,
   }));
-  return [...latency, ...sizes];
+  const idle = [
+    { id: 'idle-ws', mode: 'idle', sessions: p.sessions, servers: ['ws', 'sio'] },
+    { id: 'idle-wss', mode: 'idle', sessions: p.sessions, tls: true, servers: ['beast'] },
+  ];
+  return [...latency, ...sizes, ...idle];
 }

@@ -130,6 +130,10 @@ class RoomRegistry {
   bool kick_room(const std::string& name);  // every peer gets RemovedEvent `kicked`
   bool kick_peer(const std::string& id);    // it gets RemovedEvent, the others PeerLeft `kicked`
 
+  // Forgets every peer and room at once, telling nobody; for the server's
+  // teardown, so no session outlives the event loop it was bound to.
+  void clear();
+
   std::size_t room_count() const;
   std::size_t peer_count() const;        // peers holding a seat in a room
   std::size_t connected_count() const;   // peers known at all (any room or none)

@@ -96,7 +96,8 @@ TEST(HardeningAuth, EveryBadTokenIsUnauthorizedAndTheConnectionStaysUsable) {
   int rid = 0;
   for (const auto& [what, token] : refused) {
     SCOPED_TRACE(what);
-    expect_code(try_join(*c, room, token, ++rid), "unauthorized", rid);
+    ++rid;
+    expect_code(try_join(*c, room, token, rid), "unauthorized", rid);
   }
   for (const json& not_a_string : {json(42), json::object(), json::array(), json(true)}) {
     SCOPED_TRACE(not_a_string.dump());
@@ -105,7 +106,8 @@ TEST(HardeningAuth, EveryBadTokenIsUnauthorizedAndTheConnectionStaysUsable) {
     expect_code(c->recv(), "bad-message", rid);
   }
   // Still the same connection, in no room, and a good token works now.
-  EXPECT_EQ(try_join(*c, room, good, ++rid)["type"], "joined");
+  ++rid;
+  EXPECT_EQ(try_join(*c, room, good, rid)["type"], "joined");
   EXPECT_EQ(metric_value(server.admin_port(), "parley_errors_total{code=\"unauthorized\"}"),
             static_cast<double>(refused.size()));
 }

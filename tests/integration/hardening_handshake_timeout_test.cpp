@@ -98,7 +98,6 @@ TEST(HardeningHandshakeTimeout, AThousandIdleConnectionsAreClosedAndMemoryComesB
   DaemonProcess daemon({"--address", "127.0.0.1", "--port", "0"},
                        {{"PARLEY_ADMIN_PORT", "0"},
                         {"PARLEY_STATIC_DIR", ""},
-                        {"PARLEY_LOG_LEVEL", "warn"},
                         {"PARLEY_LIMITS_HANDSHAKE_TIMEOUT", "0.5"}});
   // Warm up the paths a connection takes, so the baseline is not a cold start.
   for (int i = 0; i < 20; ++i) EXPECT_EQ(http_get(daemon.port(), "/healthz").status, 200u);

@@ -56,7 +56,16 @@ TEST(HardeningHeartbeat, ADroppedPeerCanResumeWithinTheGrace) {
   std::string got = silent.upgrade();
   silent.write(make_frame(0x81, R"({"type":"join","room":"heartbeat"})"));
   listener->recv_type("peer-joined");
-  got += silent.read_until_eof(10s);  // dropped by the ping timeout
+  // Wait for the ping timeout to drop the silent one; the listener keeps
+  // talking meanwhile (its client answers pings only while it reads).
+  EXPECT_TRUE(TestServer::eventually(
+      [&] {
+        listener->send({{"type", "ping"}});
+        listener->recv_type("pong");
+        return metric_value(server.admin_port(), "parley_connections") == 1;
+      },
+      10s));
+  got += silent.read_until_eof(10s);
   // The first frame is the welcome (a flat object: its first '}' ends it).
   const auto welcome_start = got.find('{');
   const auto welcome_end = got.find('}');

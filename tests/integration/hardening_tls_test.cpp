@@ -145,7 +145,9 @@ TEST_F(HardeningTls, OldProtocolVersionsAndNonAeadCiphersAreRefused) {
     beast::error_code ec;
     auto stream = tls_connect(ioc, context, server.port(), ec);
     EXPECT_FALSE(ec) << ec.message();
-    if (!ec) EXPECT_EQ(SSL_version(stream->native_handle()), TLS1_2_VERSION);
+    if (!ec) {
+      EXPECT_EQ(SSL_version(stream->native_handle()), TLS1_2_VERSION);
+    }
   }
 }
 

@@ -80,10 +80,11 @@ TEST(ResumeRace, ResumeRacingGraceExpiryTwoHundredTimes) {
 
     a->drop();
     ASSERT_TRUE(await_away(server));
-    // Aiming, not synchronising: the attempt lands from 80 ms before to 100 ms
-    // after the deadline (the server sweeps expired peers every 100 ms), spread
-    // over the rounds.
-    const auto offset = std::chrono::milliseconds((round % 10) * 20 - 80);
+    // Aiming, not synchronising: over the rounds, the attempt lands in 5 ms steps
+    // from 50 ms before to 45 ms after the deadline as this thread saw it (the
+    // server sweeps expired peers every 100 ms, so some land between the
+    // deadline and the sweep).
+    const auto offset = std::chrono::milliseconds((round % 20) * 5 - 50);
     std::this_thread::sleep_until(std::chrono::steady_clock::now() +
                                   std::chrono::duration_cast<std::chrono::milliseconds>(
                                       std::chrono::duration<double>(kGrace)) +

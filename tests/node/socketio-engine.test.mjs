@@ -227,7 +227,8 @@ describe('malformed packets close only that client', () => {
 
 describe('heartbeat', () => {
   test('a client that stops answering pings is dropped, over both transports', async () => {
-    const local = await startDaemon({ config: { heartbeat: { ping_interval: 0.2, ping_timeout: 0.2 } } });
+    // Short, but not so short that a loaded machine delays a healthy pong past it.
+    const local = await startDaemon({ config: { heartbeat: { ping_interval: 1, ping_timeout: 1 } } });
     try {
       const room = uniqueRoom('silent');
       const mate = await connectedClient(local.url, { transports: ['websocket'] });

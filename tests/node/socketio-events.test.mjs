@@ -244,7 +244,9 @@ describe('disconnects', () => {
   });
 
   test('the server pings and the client answers, over both transports', async () => {
-    const local = await startDaemon({ config: { heartbeat: { ping_interval: 0.2, ping_timeout: 5 } } });
+    // ping_interval equal to ping_timeout, as in the defaults: an idle client that
+    // answers every ping stays connected.
+    const local = await startDaemon({ config: { heartbeat: { ping_interval: 1, ping_timeout: 1 } } });
     const polling = await connectedClient(local.url, { transports: ['polling'] });
     const websocket = await connectedClient(local.url, { transports: ['websocket'] });
     try {

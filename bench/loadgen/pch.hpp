@@ -1,0 +1,13 @@
+// Precompiled header of the load generator: the heavy, stable headers most
+// of its files include (parsing them once halves its build time).
+#pragma once
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/websocket.hpp>
+#include <nlohmann/json.hpp>
+#include <memory>
+#include <string>
+#include <vector>
