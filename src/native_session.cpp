@@ -110,9 +110,9 @@ void NativeSession::handle_relay(const ClientMessage& message, std::string_view 
   const double started = context_.clock.now();
   RoomRegistry::RelayMessage relay;
   relay.type = std::string(to_string(message.type));
-  relay.native = std::make_shared<const std::string>(stamp_from(text, message.document, id_));
-  relay.socketio = [&message](const std::string& room) {
-    return std::make_shared<const std::string>(socketio_relay_packet(room, message.document));
+  relay.native = std::make_shared<const std::string>(stamp_from(text, message.has_from, id_));
+  relay.socketio = [text](const std::string& room) {
+    return std::make_shared<const std::string>(socketio_relay_packet(room, text));
   };
   const std::string* to = message.to ? &*message.to : nullptr;
   switch (context_.registry.relay(id_, to, relay)) {

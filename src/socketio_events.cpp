@@ -16,8 +16,8 @@ std::string socketio_event_packet(const nlohmann::json& arguments) {
   return "42" + dump(arguments);
 }
 
-std::string socketio_relay_packet(std::string_view room, const nlohmann::json& native_document) {
-  nlohmann::json object = native_document;
+std::string socketio_relay_packet(std::string_view room, std::string_view native_text) {
+  nlohmann::json object = nlohmann::json::parse(native_text, nullptr, /*allow_exceptions=*/false);
   object.erase("from");
   return socketio_event_packet(nlohmann::json::array({"message", room, std::move(object)}));
 }

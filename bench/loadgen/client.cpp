@@ -23,7 +23,9 @@ void Client::join(const std::string& room, std::vector<int> mates) {
   connection_->send(context_.dialect->join(room));
 }
 
-void Client::leave() { connection_->send(context_.dialect->leave(room_)); }
+void Client::leave() {
+  connection_->send(context_.dialect->leave(room_));
+}
 
 void Client::send_relay(std::int64_t sent_at, std::string_view to) {
   RelayMessage message;
@@ -124,8 +126,8 @@ int Client::mate_slot(std::int64_t origin) const {
 void Client::verify_relayed(const RelayedFields& message) {
   const int slot = joined_ ? mate_slot(message.origin) : -1;
   if (slot < 0) {
-    context_.faults->add("misattributed", "client " + std::to_string(index_) + " in room " +
-                                              room_ + " got a message of client " +
+    context_.faults->add("misattributed", "client " + std::to_string(index_) + " in room " + room_ +
+                                              " got a message of client " +
                                               std::to_string(message.origin));
     return;
   }

@@ -18,16 +18,16 @@
 namespace loadgen {
 
 enum class Kind {
-  kReady,       // the session can join (v1 welcome, socket.io connect)
-  kJoined,      // our join succeeded
-  kPeerJoined,  // another client joined our room
-  kFull,        // our join was refused: the room is full
-  kLeft,        // our leave succeeded
-  kPeerLeft,    // another client left our room
-  kRelayed,     // a message relayed from a room-mate
-  kIgnored,     // nothing for the scenario (pong, engine.io ping, ...)
-  kServerError, // the server reported an error
-  kMalformed,   // not what the dialect allows here
+  kReady,        // the session can join (v1 welcome, socket.io connect)
+  kJoined,       // our join succeeded
+  kPeerJoined,   // another client joined our room
+  kFull,         // our join was refused: the room is full
+  kLeft,         // our leave succeeded
+  kPeerLeft,     // another client left our room
+  kRelayed,      // a message relayed from a room-mate
+  kIgnored,      // nothing for the scenario (pong, engine.io ping, ...)
+  kServerError,  // the server reported an error
+  kMalformed,    // not what the dialect allows here
 };
 
 struct RelayedFields {
@@ -40,11 +40,11 @@ struct RelayedFields {
 
 struct Incoming {
   Kind kind = Kind::kIgnored;
-  RelayedFields relayed;            // views into the parsed text
-  std::string id;                   // kReady/kJoined: own peer id; kPeerJoined/kPeerLeft: the other's
-  std::vector<std::string> peers;   // kJoined (v1): the others already in the room
-  std::string detail;               // kServerError / kMalformed: what it was
-  std::string reply;                // a message the dialect answers at once (socket.io ping)
+  RelayedFields relayed;  // views into the parsed text
+  std::string id;         // kReady/kJoined: own peer id; kPeerJoined/kPeerLeft: the other's
+  std::vector<std::string> peers;  // kJoined (v1): the others already in the room
+  std::string detail;              // kServerError / kMalformed: what it was
+  std::string reply;               // a message the dialect answers at once (socket.io ping)
 };
 
 struct RelayMessage {

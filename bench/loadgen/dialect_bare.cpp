@@ -65,6 +65,8 @@ class BareDialect final : public Dialect {
 
 }  // namespace
 
-std::unique_ptr<Dialect> make_bare_dialect() { return std::make_unique<BareDialect>(); }
+std::unique_ptr<Dialect> make_bare_dialect() {
+  return std::make_unique<BareDialect>();
+}
 
 }  // namespace loadgen

@@ -24,8 +24,8 @@ class SocketIoDialect final : public Dialect {
   std::string leave(std::string_view room) const override { return event("leave", room); }
 
   std::string relay(const RelayMessage& message) const override {
-    return make_relay_text(std::string(kMessageEvent) + std::string(message.room) + "\",",
-                           message, "]");
+    return make_relay_text(std::string(kMessageEvent) + std::string(message.room) + "\",", message,
+                           "]");
   }
 
   Incoming parse(std::string_view text, bool strict) const override {
@@ -118,6 +118,8 @@ class SocketIoDialect final : public Dialect {
 
 }  // namespace
 
-std::unique_ptr<Dialect> make_socketio_dialect() { return std::make_unique<SocketIoDialect>(); }
+std::unique_ptr<Dialect> make_socketio_dialect() {
+  return std::make_unique<SocketIoDialect>();
+}
 
 }  // namespace loadgen

@@ -109,6 +109,8 @@ class V1Dialect final : public Dialect {
 
 }  // namespace
 
-std::unique_ptr<Dialect> make_v1_dialect() { return std::make_unique<V1Dialect>(); }
+std::unique_ptr<Dialect> make_v1_dialect() {
+  return std::make_unique<V1Dialect>();
+}
 
 }  // namespace loadgen

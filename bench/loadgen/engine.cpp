@@ -24,9 +24,13 @@ Engine::Engine(int threads) {
   }
 }
 
-Engine::~Engine() { stop(); }
+Engine::~Engine() {
+  stop();
+}
 
-asio::io_context& Engine::io(int worker) { return workers_[worker]->io; }
+asio::io_context& Engine::io(int worker) {
+  return workers_[worker]->io;
+}
 
 void Engine::post(int worker, std::function<void()> task) {
   asio::post(workers_[worker]->io, std::move(task));

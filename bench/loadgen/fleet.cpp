@@ -50,14 +50,16 @@ Fleet::Fleet(const Options& options, const Dialect& dialect, Faults& faults, int
   }
 }
 
-Fleet::~Fleet() { engine_.stop(); }
+Fleet::~Fleet() {
+  engine_.stop();
+}
 
 std::string Fleet::bind_address_for(int index) const {
   if (options_.bind_from.empty()) return {};
   in_addr base{};
   if (inet_pton(AF_INET, options_.bind_from.c_str(), &base) != 1) return options_.bind_from;
-  const std::uint32_t host = ntohl(base.s_addr) + static_cast<std::uint32_t>(
-                                                      index / std::max(options_.per_address, 1));
+  const std::uint32_t host =
+      ntohl(base.s_addr) + static_cast<std::uint32_t>(index / std::max(options_.per_address, 1));
   in_addr address{htonl(host)};
   char text[INET_ADDRSTRLEN];
   inet_ntop(AF_INET, &address, text, sizeof text);

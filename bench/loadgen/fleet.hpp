@@ -21,8 +21,8 @@ struct Room {
   std::string name;
   std::vector<int> members;  // client indices
   int worker = 0;
-  int joined = 0;            // members whose join succeeded
-  int announced = 0;         // join announcements (peer-joined) received in the room
+  int joined = 0;     // members whose join succeeded
+  int announced = 0;  // join announcements (peer-joined) received in the room
   int left = 0;
 };
 
@@ -63,7 +63,7 @@ class Fleet : public ClientEvents {
   Engine engine_;
   std::vector<std::unique_ptr<Client>> clients_;
   std::vector<Room> rooms_;
-  Tally ready_;      // clients ready, or failed before
+  Tally ready_;  // clients ready, or failed before
   Tally connected_failures_;
   Tally rooms_joined_;
   Tally clients_left_;

@@ -37,8 +37,10 @@ class FramedConnection final : public Connection,
       self->open_ = true;
       self->handler_.on_open();
       self->read_next();
-      if (!self->pending_.empty()) self->write_next();
-      else if (self->close_requested_) self->shutdown_sending();
+      if (!self->pending_.empty())
+        self->write_next();
+      else if (self->close_requested_)
+        self->shutdown_sending();
     });
   }
 

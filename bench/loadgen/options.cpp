@@ -24,7 +24,8 @@ Options parse_options(int argc, char** argv) {
   app.add_option("--server-pid", o.server_pid, "server process for CPU, RSS and fd figures");
   app.add_option("--threads", o.threads, "generator threads (one io_context each)");
   app.add_option("--pairs", o.pairs, "pairs (rooms of 2): relay, latency, churn");
-  app.add_option("--inflight", o.inflight, "messages in flight per pair (relay) or member (fanout)");
+  app.add_option("--inflight", o.inflight,
+                 "messages in flight per pair (relay) or member (fanout)");
   app.add_option("--size", o.size, "bytes per relayed message");
   app.add_option("--warmup", o.warmup, "seconds of load before measuring");
   app.add_option("--duration", o.duration, "seconds measured");

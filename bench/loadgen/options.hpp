@@ -12,26 +12,26 @@ struct Options {
   std::string mode = "relay";  // relay, latency, churn, idle, fanout
   std::string dialect = "v1";  // v1, sio, bare (WebSocket), framed (bare over TCP)
   Endpoint endpoint;
-  int server_pid = 0;          // 0: no server CPU / memory figures
+  int server_pid = 0;  // 0: no server CPU / memory figures
   int threads = 1;
 
-  int pairs = 100;             // relay, latency, churn
-  int inflight = 1;            // relay (per pair), fanout (per member)
-  std::size_t size = 200;      // bytes per relayed message
-  double warmup = 1;           // seconds before the measured window
-  double duration = 5;         // seconds measured
-  double rate = 10000;         // latency: offered messages per second, all senders
-  int rooms = 25;              // fanout
-  int room_size = 8;           // fanout
-  int sessions = 19000;        // idle
-  double settle = 2;           // idle: seconds to let the server settle before sampling
-  double recovery = 10;        // idle: seconds allowed for fds/RSS to come back
-  std::string bind_from;       // first source address (e.g. 127.0.0.2); empty: kernel's choice
-  int per_address = 4000;      // connections per source address
+  int pairs = 100;                // relay, latency, churn
+  int inflight = 1;               // relay (per pair), fanout (per member)
+  std::size_t size = 200;         // bytes per relayed message
+  double warmup = 1;              // seconds before the measured window
+  double duration = 5;            // seconds measured
+  double rate = 10000;            // latency: offered messages per second, all senders
+  int rooms = 25;                 // fanout
+  int room_size = 8;              // fanout
+  int sessions = 19000;           // idle
+  double settle = 2;              // idle: seconds to let the server settle before sampling
+  double recovery = 10;           // idle: seconds allowed for fds/RSS to come back
+  std::string bind_from;          // first source address (e.g. 127.0.0.2); empty: kernel's choice
+  int per_address = 4000;         // connections per source address
   int connect_concurrency = 200;  // handshakes in progress per thread
-  double setup_timeout = 60;   // seconds for connecting and joining everyone
-  bool strict = false;         // full JSON check of every relayed message
-  bool addressed = false;      // v1 relay: address the mate with `to`
+  double setup_timeout = 60;      // seconds for connecting and joining everyone
+  bool strict = false;            // full JSON check of every relayed message
+  bool addressed = false;         // v1 relay: address the mate with `to`
 };
 
 // Parses argv; exits with a usage message on a bad command line.

@@ -1,5 +1,6 @@
 #include "sampling.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -12,6 +13,7 @@ Sample take_sample(int server_pid, std::uint64_t count) {
   sample.at_ns = now_ns();
   sample.count = count;
   sample.own_cpu = own_cpu_seconds();
+  sample.machine_busy = machine_busy_seconds();
   if (server_pid > 0) sample.server = sample_process(server_pid);
   return sample;
 }
@@ -30,15 +32,20 @@ nlohmann::json window_figures(const Sample& start, const Sample& end) {
     figures["server_cpu_utilization"] = seconds > 0 ? cpu / seconds : 0.0;
     figures["server_cpu_us_per_item"] = count > 0 ? cpu * 1e6 / static_cast<double>(count) : 0.0;
     figures["server_rss_bytes"] = end.server->rss_bytes;
+    const double others = (end.machine_busy - start.machine_busy) - cpu - (end.own_cpu - start.own_cpu);
+    figures["other_cpu_cores"] = seconds > 0 ? std::max(0.0, others / seconds) : 0.0;
   }
   return figures;
 }
 
 nlohmann::json latency_figures(const Histogram& h) {
   auto us = [](std::uint64_t ns) { return static_cast<double>(ns) / 1000.0; };
-  return {{"count", h.count()},           {"p50", us(h.percentile(0.50))},
-          {"p90", us(h.percentile(0.90))}, {"p99", us(h.percentile(0.99))},
-          {"p999", us(h.percentile(0.999))}, {"max", us(h.max())},
+  return {{"count", h.count()},
+          {"p50", us(h.percentile(0.50))},
+          {"p90", us(h.percentile(0.90))},
+          {"p99", us(h.percentile(0.99))},
+          {"p999", us(h.percentile(0.999))},
+          {"max", us(h.max())},
           {"mean", h.mean() / 1000.0}};
 }
 

@@ -15,13 +15,16 @@ struct Sample {
   std::int64_t at_ns = 0;
   std::uint64_t count = 0;  // items done so far (messages, operations, ...)
   double own_cpu = 0;
+  double machine_busy = 0;
   std::optional<ProcessSample> server;
 };
 
 Sample take_sample(int server_pid, std::uint64_t count);
 
 // {seconds, count, per_second, server_cpu_utilization, server_cpu_us_per_item,
-//  generator_cpu_utilization}; server figures only when both samples have them.
+//  generator_cpu_utilization, other_cpu_cores}; server figures only when both
+// samples have them. other_cpu_cores is how many cores' worth of CPU the rest
+// of the machine took during the window (0 on a quiet machine).
 nlohmann::json window_figures(const Sample& start, const Sample& end);
 
 // {count, p50, p90, p99, p999, max, mean} in microseconds.

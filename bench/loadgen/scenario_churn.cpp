@@ -97,9 +97,9 @@ class ChurnScenario final : public Fleet {
     }
   }
 
-  std::vector<std::uint64_t> cycles_;       // per room, on the room's thread
-  std::vector<Histogram> join_latency_;     // per worker
-  Tally operations_;                        // joins + leaves acknowledged
+  std::vector<std::uint64_t> cycles_;    // per room, on the room's thread
+  std::vector<Histogram> join_latency_;  // per worker
+  Tally operations_;                     // joins + leaves acknowledged
   Tally rooms_stopped_;
   std::atomic<bool> stopping_{false};
   std::int64_t window_start_ = 0;

@@ -50,8 +50,8 @@ class IdleScenario final : public Fleet {
         {"baseline_fds", baseline->open_fds},
     };
     if (joined) {
-      const double grown = static_cast<double>(joined->rss_bytes) -
-                           static_cast<double>(baseline->rss_bytes);
+      const double grown =
+          static_cast<double>(joined->rss_bytes) - static_cast<double>(baseline->rss_bytes);
       result["joined_rss_bytes"] = joined->rss_bytes;
       result["joined_fds"] = joined->open_fds;
       result["rss_bytes_per_session"] = grown / sessions;
@@ -79,8 +79,8 @@ class IdleScenario final : public Fleet {
       recovery_seconds_ = static_cast<double>(now_ns() - start) / 1e9;
       if (!last) return last;
       const bool fds_back = last->open_fds <= baseline.open_fds;
-      const bool rss_back = static_cast<double>(last->rss_bytes) <=
-                            1.10 * static_cast<double>(baseline.rss_bytes);
+      const bool rss_back =
+          static_cast<double>(last->rss_bytes) <= 1.10 * static_cast<double>(baseline.rss_bytes);
       if ((fds_back && rss_back) || now_ns() >= deadline) return last;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }

@@ -96,8 +96,8 @@ class LatencyScenario final : public Fleet {
 
   void arm(int worker) {
     Schedule& s = schedules_[worker];
-    s.timer->expires_at(std::chrono::steady_clock::time_point(
-        std::chrono::nanoseconds(intended(s))));
+    s.timer->expires_at(
+        std::chrono::steady_clock::time_point(std::chrono::nanoseconds(intended(s))));
     s.timer->async_wait([this, worker](boost::system::error_code ec) {
       if (!ec) send_due(worker);
     });

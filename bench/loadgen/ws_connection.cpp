@@ -44,8 +44,9 @@ using PlainStream = websocket::stream<tcp::socket>;
 using TlsStream = websocket::stream<asio::ssl::stream<tcp::socket>>;
 
 template <class WebSocket>
-class WebSocketConnection final : public Connection,
-                                  public std::enable_shared_from_this<WebSocketConnection<WebSocket>> {
+class WebSocketConnection final
+    : public Connection,
+      public std::enable_shared_from_this<WebSocketConnection<WebSocket>> {
  public:
   template <class... StreamArgs>
   WebSocketConnection(const Endpoint& endpoint, ConnectionHandler& handler, StreamArgs&&... args)
@@ -112,15 +113,15 @@ class WebSocketConnection final : public Connection,
   }
 
   void read_next() {
-    ws_.async_read(buffer_, [self = this->shared_from_this()](boost::system::error_code ec,
-                                                                std::size_t) {
-      if (ec) return self->finish(ec, "read");
-      const auto data = self->buffer_.cdata();
-      self->handler_.on_message(
-          std::string_view(static_cast<const char*>(data.data()), data.size()));
-      self->buffer_.consume(self->buffer_.size());
-      if (!self->done_) self->read_next();
-    });
+    ws_.async_read(buffer_,
+                   [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) {
+                     if (ec) return self->finish(ec, "read");
+                     const auto data = self->buffer_.cdata();
+                     self->handler_.on_message(
+                         std::string_view(static_cast<const char*>(data.data()), data.size()));
+                     self->buffer_.consume(self->buffer_.size());
+                     if (!self->done_) self->read_next();
+                   });
   }
 
   // Every queued message goes out in one write, framed here rather than by
@@ -133,16 +134,16 @@ class WebSocketConnection final : public Connection,
     frames_.clear();
     for (const auto& message : queue_) append_text_frame(frames_, message, mask_seed_);
     const std::size_t batch = queue_.size();
-    asio::async_write(ws_.next_layer(), asio::buffer(frames_),
-                      [self = this->shared_from_this(), batch](boost::system::error_code ec,
-                                                               std::size_t) {
-                        self->writing_ = false;
-                        if (ec) return self->finish(ec, "write");
-                        self->queue_.erase(self->queue_.begin(),
-                                           self->queue_.begin() + static_cast<std::ptrdiff_t>(batch));
-                        if (!self->queue_.empty()) return self->write_next();
-                        if (self->close_requested_) self->close_now();
-                      });
+    asio::async_write(
+        ws_.next_layer(), asio::buffer(frames_),
+        [self = this->shared_from_this(), batch](boost::system::error_code ec, std::size_t) {
+          self->writing_ = false;
+          if (ec) return self->finish(ec, "write");
+          self->queue_.erase(self->queue_.begin(),
+                             self->queue_.begin() + static_cast<std::ptrdiff_t>(batch));
+          if (!self->queue_.empty()) return self->write_next();
+          if (self->close_requested_) self->close_now();
+        });
   }
 
   void close_now() {

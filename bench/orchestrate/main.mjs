@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { curveMeasurements, latencyMeasurements, mainMeasurements, variant } from './plan.mjs';
 import { runLoadgen, startServer, stopServer } from './processes.mjs';
+import { QuietWaiter } from './quiet.mjs';
 import { writePlots } from './plots.mjs';
 import { writeReport } from './report.mjs';
 import { SERVERS, ServerCatalogue } from './servers.mjs';
@@ -70,6 +71,7 @@ const catalogue = new ServerCatalogue({ buildDir: args.buildDir, benchDir, workD
 const loadgen = path.join(args.buildDir, 'bench', 'parley_loadgen');
 const results = [];
 const started = Date.now();
+const quiet = new QuietWaiter();
 
 function loadgenArgs(m, server, dialect, port, pid) {
   const a = ['--mode', m.mode, '--dialect', dialect, '--host', '127.0.0.1', '--port', String(port),
@@ -96,6 +98,7 @@ async function measure(m, key, round) {
   const { server, options, dialect } = variant(key);
   const serverArgv = catalogue.argv(server, { ...options, tls: Boolean(m.tls), maxPeers: m.roomSize ?? 2 });
   const record = { id: m.id, server: key, round, mode: m.mode, size: m.size, rate: m.rate, fraction: m.fraction, serverArgv };
+  record.quietBefore = await quiet.settle();
   let instance;
   try {
     instance = await startServer(serverArgv, { core: 0 });
@@ -176,7 +179,7 @@ await rounds(selected(curveMeasurements(parleySat, params.curveFractions, params
 machine.loadavg_end = os.loadavg();
 
 const context = { args, params, machine, parleySat, sioSat, repoDir, benchDir, workDir, stamp,
-  minutes: (Date.now() - started) / 60000 };
+  minutes: (Date.now() - started) / 60000, quietWaitSeconds: quiet.spentSeconds };
 fs.writeFileSync(path.join(workDir, 'context.json'), JSON.stringify(context, null, 2));
 if (args.report) {
   const plots = writePlots(results, context);

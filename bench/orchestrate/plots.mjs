@@ -86,7 +86,8 @@ export function writePlots(results, { benchDir, workDir }) {
       `set output '${svg}'`,
       `set title 'Relay throughput by message size (100 pairs, closed loop, K=1)'`,
       `set xlabel 'message size (bytes)'`, `set ylabel 'relayed messages/s'`,
-      `set logscale x 2`, `set xtics (200, 1024, 4096, 16384)`, `set yrange [0:*]`, `set grid`,
+      `set logscale x 2`, `set xrange [150:22000]`, `set xtics (200, 1024, 4096, 16384)`, `set yrange [0:*]`,
+      `set grid`,
       `set key top right`,
       `plot ${sizeLines.join(', ')}`,
     ]);

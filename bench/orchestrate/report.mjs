@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SERVERS } from './servers.mjs';
-import { pick, summary } from './stats.mjs';
+import { median, pick, summary } from './stats.mjs';
 
 const BEGIN = '<!-- BEGIN bench/run output (rewritten by every run; edit the prose outside) -->';
 const END = '<!-- END bench/run output -->';
@@ -90,19 +90,32 @@ function evaluateTargets(results) {
   return targets;
 }
 
+// A figure the load generator, not the server, may have limited: the
+// generator's median CPU was at least 95% of its core.
+const CLIENT_BOUND = 0.95;
+function rateCell(results, id, server) {
+  const rate = cell(results, id, server, 'figures.per_second');
+  const generator = cell(results, id, server, 'figures.generator_cpu_utilization').median;
+  return spread(rate) + (generator >= CLIENT_BOUND ? ' †' : '');
+}
+
 function throughputSection(results) {
   const servers = ['parley', 'parley@t2', 'parley@sio', 'beast', 'epoll', 'ws', 'sio'];
   const rows = servers.filter((s) => results.some((r) => r.server === s && r.id.startsWith('relay'))).map((s) => [
     label(s),
-    spread(cell(results, 'relay-200-k1', s, 'figures.per_second')),
-    spread(cell(results, 'relay-4k-k1', s, 'figures.per_second')),
-    spread(cell(results, 'relay-200-k8', s, 'figures.per_second')),
+    rateCell(results, 'relay-200-k1', s),
+    rateCell(results, 'relay-4k-k1', s),
+    rateCell(results, 'relay-200-k8', s),
     spread(cell(results, 'relay-200-k1', s, 'figures.server_cpu_us_per_item'), 2),
+    spread(cell(results, 'relay-4k-k1', s, 'figures.server_cpu_us_per_item'), 2),
     spread(cell(results, 'relay-200-k1', s, 'figures.server_cpu_utilization'), 0, 100) + '%',
     spread(cell(results, 'relay-200-k1', s, 'figures.generator_cpu_utilization'), 0, 100) + '%',
   ]);
   return table(['server', '200 B, K=1 (msg/s)', '4 KB, K=1 (msg/s)', '200 B, K=8 (msg/s)',
-    'server CPU per msg, 200 B K=1 (µs)', 'server CPU, 200 B K=1', 'generator CPU, 200 B K=1'], rows);
+    'server CPU per msg, 200 B K=1 (µs)', 'server CPU per msg, 4 KB K=1 (µs)', 'server CPU, 200 B K=1',
+    'generator CPU, 200 B K=1'], rows) +
+    '\n\n† the load generator used 95% or more of its core: the figure may be the generator\'s limit, ' +
+    'not the server\'s (its server CPU per message still holds).';
 }
 
 function latencySection(results) {
@@ -126,7 +139,7 @@ function latencySection(results) {
 function churnSection(results) {
   const servers = ['parley', 'parley@sio', 'beast', 'epoll', 'ws', 'sio'].filter((s) => results.some((r) => r.id === 'churn' && r.server === s));
   return table(['server', 'join+leave operations/s', 'join latency p99 (µs)', 'server CPU per operation (µs)'],
-    servers.map((s) => [label(s), spread(cell(results, 'churn', s, 'figures.per_second')),
+    servers.map((s) => [label(s), rateCell(results, 'churn', s),
       spread(cell(results, 'churn', s, 'figures.join_latency_us.p99')),
       spread(cell(results, 'churn', s, 'figures.server_cpu_us_per_item'), 2)]));
 }
@@ -134,7 +147,7 @@ function churnSection(results) {
 function fanoutSection(results) {
   const servers = ['parley', 'ws', 'sio'].filter((s) => results.some((r) => r.id === 'fanout-8' && r.server === s));
   return table(['server', 'deliveries/s', 'server CPU per delivery (µs)'],
-    servers.map((s) => [label(s), spread(cell(results, 'fanout-8', s, 'figures.per_second')),
+    servers.map((s) => [label(s), rateCell(results, 'fanout-8', s),
       spread(cell(results, 'fanout-8', s, 'figures.server_cpu_us_per_item'), 2)]));
 }
 
@@ -180,9 +193,12 @@ function capacitySection(results, context) {
     `${fmt(perCore('relay-4k-k1'))} at 4 KB and ${fmt(perCore('relay-200-k8'))} at 200 B with K=8; ` +
     `${fmt(perCore('churn'))} join+leave operations/s per core; ` +
     `an idle ws session costs ${fmt(m('idle-ws', 'parley', 'figures.rss_bytes_per_session') / 1024, 2)} KiB.`,
-    `- \`threads\` 2 on the same single core gives ${fmt(t2)} messages/s against ${fmt(t1)} with 1 thread ` +
-    `(${fmt(ratio(t2, t1), 2)}x): with the load generator on the only other core, this machine cannot show ` +
-    `scaling across cores; size a bigger machine from the per-core figures above.`,
+    `- \`threads\` 2 on the same single core: ${fmt(t2)} messages/s against ${fmt(t1)} with 1 thread ` +
+    `(${fmt(ratio(t2, t1), 2)}x), ${fmt(m('relay-200-k1', 'parley@t2', 'figures.server_cpu_us_per_item'), 2)} µs of ` +
+    `server CPU per message against ${fmt(m('relay-200-k1', 'parley', 'figures.server_cpu_us_per_item'), 2)}. ` +
+    'With the load generator on the only other core, this machine cannot show scaling across cores (on a shared ' +
+    'core a second thread mostly wins a larger share of the scheduler); size a bigger machine from the ' +
+    'per-core figures above.',
     `- Saturated rates used for the latency runs: parley ${fmt(context.parleySat)} msg/s, ` +
     `socket.io ${fmt(context.sioSat)} msg/s (the higher of the K=1 and K=8 relay medians at 200 B).`,
   ].join('\n');
@@ -214,7 +230,13 @@ function faultsSection(results) {
 }
 
 function versions(context) {
-  const run = (cmd, args) => { try { return execFileSync(cmd, args).toString().trim(); } catch { return 'unknown'; } };
+  const run = (cmd, args) => {
+    try {
+      return execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    } catch {
+      return 'unknown';
+    }
+  };
   const gcc = run('g++', ['-dumpfullversion']);
   const node = process.version;
   const boost = run('bash', ['-c', "dpkg-query -W -f='${Version}' libboost1.81-dev 2>/dev/null"]);
@@ -223,15 +245,23 @@ function versions(context) {
   return { gcc, node, boost, debian, commit };
 }
 
-// Two cores leave nothing spare: anything else running shows in the load
-// average, and the servers then get less than their core.
-function sharedMachineNote(mc) {
-  const busiest = Math.max(...mc.loadavg_start, ...mc.loadavg_end);
-  if (busiest < 2.5) return '';
-  return `> **The machine was shared during this run** (load average up to ${busiest.toFixed(1)} on ${mc.cores} cores, ` +
-    'from work other than the benchmark): servers got only part of their core (see the CPU columns), which ' +
-    'skews throughput and latency ratios. CPU per item is measured, not shared, so the last column, the ' +
-    'throughput ratio per second of server CPU, is the fairer comparison for such a run.\n\n';
+// Two cores leave nothing spare: other work on the machine during the
+// measured windows (other_cpu_cores, from /proc/stat less the server's and
+// the generator's CPU) means the servers got less than their core.
+function interference(results) {
+  const values = results.map((r) => r.report.figures?.other_cpu_cores).filter(Number.isFinite);
+  return { median: median(values), max: Math.max(0, ...values),
+    busy: values.filter((v) => v >= 0.3).length, n: values.length };
+}
+
+function sharedMachineNote(results) {
+  const i = interference(results);
+  if (i.busy === 0) return '';
+  return `> **The machine was shared during this run:** in ${i.busy} of ${i.n} measured windows other work ` +
+    `used 0.3 cores or more (median ${fmt(i.median, 2)}, max ${fmt(i.max, 2)} of 2 cores), so servers got only part ` +
+    'of their core (see the CPU columns), which skews throughput and latency ratios. CPU per item is measured, ' +
+    'not shared, so the last column, the throughput ratio per second of server CPU, is the fairer comparison ' +
+    'for such a run.\n\n';
 }
 
 function generated(results, context) {
@@ -248,13 +278,14 @@ Run \`${context.stamp}\` of \`bench/run${context.args.quick ? ' --quick' : ''}\`
 ${context.minutes.toFixed(1)} minutes of measuring; ${results.length} runs, ${results.filter((r) => !r.report.ok).length} with faults.
 Machine: ${mc.cpu}, ${mc.cores} cores, ${mc.memory_gib} GiB, Linux ${mc.kernel}, Debian ${v.debian},
 file-descriptor limit ${mc.fd_limit}; load average ${mc.loadavg_start.map((x) => x.toFixed(2)).join(' ')} at the start,
-${mc.loadavg_end.map((x) => x.toFixed(2)).join(' ')} at the end. g++ ${v.gcc}, Boost ${v.boost}, Node.js ${v.node}; commit ${v.commit}.
+${mc.loadavg_end.map((x) => x.toFixed(2)).join(' ')} at the end; other work during the measured windows: median
+${fmt(interference(results).median, 2)}, max ${fmt(interference(results).max, 2)} cores (${fmt(context.quietWaitSeconds ?? 0)} s spent waiting for a quiet machine). g++ ${v.gcc}, Boost ${v.boost}, Node.js ${v.node}; commit ${v.commit}.
 Servers pinned to core 0, the load generator to core 1 (\`taskset\`). Figures are medians over the rounds
 (min-max in parentheses); ratios are ratios of medians of this run.
 
 ### Targets
 
-${sharedMachineNote(mc)}${table(['target', 'measured', 'required', 'verdict', 'same ratio per second of server CPU'],
+${sharedMachineNote(results)}${table(['target', 'measured', 'required', 'verdict', 'same ratio per second of server CPU'],
     targets.map((t) => [t.name, t.value, t.bound, verdict(t), t.perCpu]))}
 
 ### Relay throughput (100 pairs, closed loop)

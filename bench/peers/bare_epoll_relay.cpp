@@ -34,8 +34,8 @@ constexpr std::size_t kMaxFrame = 64 * 1024 * 1024;
 
 struct Connection {
   int fd = -1;
-  std::vector<char> in;   // bytes read, not yet a complete frame
-  std::string out;        // bytes to write
+  std::vector<char> in;  // bytes read, not yet a complete frame
+  std::string out;       // bytes to write
   std::size_t out_sent = 0;
   bool watching_out = false;
   Connection* partner = nullptr;
@@ -257,8 +257,10 @@ int main(int argc, char** argv) {
   std::uint16_t port = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--address") address = argv[i + 1];
-    else if (flag == "--port") port = static_cast<std::uint16_t>(std::stoi(argv[i + 1]));
+    if (flag == "--address")
+      address = argv[i + 1];
+    else if (flag == "--port")
+      port = static_cast<std::uint16_t>(std::stoi(argv[i + 1]));
     else {
       std::cerr << "bare_epoll_relay: unknown option " << flag << std::endl;
       return 2;

@@ -65,10 +65,12 @@ TEST(V1Dialect, ReadsTheServerMessages) {
   auto welcome = v1->parse(R"({"type":"welcome","id":"p1","resume":"t","version":1})", false);
   EXPECT_EQ(welcome.kind, Kind::kReady);
   EXPECT_EQ(welcome.id, "p1");
-  auto joined = v1->parse(R"({"type":"joined","room":"r","id":"p1","peers":["p0"],"iceServers":[]})", false);
+  auto joined =
+      v1->parse(R"({"type":"joined","room":"r","id":"p1","peers":["p0"],"iceServers":[]})", false);
   EXPECT_EQ(joined.kind, Kind::kJoined);
   EXPECT_EQ(joined.peers, std::vector<std::string>{"p0"});
-  EXPECT_EQ(v1->parse(R"({"type":"peer-joined","room":"r","id":"p2"})", false).kind, Kind::kPeerJoined);
+  EXPECT_EQ(v1->parse(R"({"type":"peer-joined","room":"r","id":"p2"})", false).kind,
+            Kind::kPeerJoined);
   EXPECT_EQ(v1->parse(R"({"type":"left","room":"r","reason":"leave"})", false).kind, Kind::kLeft);
   EXPECT_EQ(v1->parse(R"({"type":"error","code":"rate-limited","message":"x"})", false).kind,
             Kind::kServerError);

@@ -38,16 +38,16 @@ inline bool is_relay(ClientType t) {
          t == ClientType::message;
 }
 
-// Deeper JSON than this is refused as bad-json before parsing, so no input can
-// exhaust the stack (protocol messages need a depth of 2 or 3; application data
-// in `message` gets the rest).
+// Deeper JSON than this is refused as bad-json by the parser itself, so no
+// input can exhaust the stack (protocol messages need a depth of 2 or 3;
+// application data in `message` gets the rest).
 inline constexpr std::size_t kMaxJsonDepth = 64;
 
-// A validated client message. `document` is the parsed object; relays forward
-// the original text, so it is kept only for reading fields.
+// A validated client message: the fields the server acts on. Relays forward the
+// sender's original text, so the rest of the document is not kept.
 struct ClientMessage {
   ClientType type;
-  nlohmann::json document;
+  bool has_from = false;  // the sender wrote a `from` member (it gets replaced)
   std::optional<nlohmann::json> rid;
   std::string room;                  // join
   std::optional<std::string> token;  // join (auth) and resume
@@ -64,18 +64,20 @@ using ParseResult = std::variant<ClientMessage, ProtocolError>;
 
 // Parses one text frame. Checks, in order: JSON object (bad-json), `type`
 // present and a string, `rid` valid (bad-message), `type` known (unknown-type),
-// the type's own fields (bad-message), the room name rule (bad-room).
+// the type's own fields (bad-message), the room name rule (bad-room). A member
+// written twice counts with its last value, as in JavaScript's JSON.parse.
+// Safe to call from several threads at once (each has its own parser).
 ParseResult parse_client_message(std::string_view text);
 
 // Room names: 1 to 64 bytes of UTF-8, no control characters. (UTF-8 validity is
 // the JSON parser's and the WebSocket layer's job.)
 bool is_valid_room_name(std::string_view room);
 
-// The relayed frame: the sender's text with `"from":"<id>"` set. The text is
-// spliced rather than re-serialised, so every other field keeps its exact
-// bytes; only a client-written `from` forces a re-encode of `document`.
-std::string stamp_from(std::string_view text, const nlohmann::json& document,
-                       std::string_view from_id);
+// The relayed frame: the sender's text (a parsed client message) with
+// `"from":"<id>"` set. The text is spliced rather than re-serialised, so every
+// other field keeps its exact bytes; only a client-written `from` (`has_from`)
+// forces a parse and re-encode.
+std::string stamp_from(std::string_view text, bool has_from, std::string_view from_id);
 
 // Server frames.
 std::string encode_welcome(std::string_view id, std::string_view resume_token);

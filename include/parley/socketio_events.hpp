@@ -19,9 +19,10 @@ namespace parley {
 // `42[...arguments]`; `arguments` must be a JSON array (event name first).
 std::string socketio_event_packet(const nlohmann::json& arguments);
 
-// What a socket.io peer receives for a native peer's relayed object:
-// `message(room, object)`, the object without `from`.
-std::string socketio_relay_packet(std::string_view room, const nlohmann::json& native_document);
+// What a socket.io peer receives for a native peer's relayed message (its text,
+// already validated as a client message): `message(room, object)`, the object
+// without `from`.
+std::string socketio_relay_packet(std::string_view room, std::string_view native_text);
 
 // `42[event, room, id]`: joined, otherjoin, full, leaved, bye.
 std::string socketio_room_event_packet(std::string_view event, std::string_view room,

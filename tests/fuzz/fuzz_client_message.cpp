@@ -1,7 +1,9 @@
 // Fuzz target: the client-message parser and validator, and the `from` stamp
 // applied to everything that parses as a relay. Beyond "no crash", it checks
-// the properties the relay rules rely on: the stamped text is one JSON object
-// whose `from` is the sender and whose other members are the sender's.
+// the properties the relay rules rely on: the parser (simdjson, with
+// nlohmann::json for big integers) accepts exactly the JSON objects that
+// nlohmann::json accepts, up to the depth limit; the stamped text is one JSON
+// object whose `from` is the sender and whose other members are the sender's.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -21,8 +23,9 @@ constexpr std::string_view kSender = "Sender_Peer-Id0123456789";
   std::abort();
 }
 
-void check_stamp(std::string_view text, const parley::ClientMessage& message) {
-  const std::string stamped = parley::stamp_from(text, message.document, kSender);
+void check_stamp(std::string_view text, const parley::ClientMessage& message,
+                 const nlohmann::json& document) {
+  const std::string stamped = parley::stamp_from(text, message.has_from, kSender);
   // Strict parsers (JavaScript's JSON.parse) allow only JSON whitespace before
   // the object: no byte order mark, nothing else.
   const auto first = stamped.find_first_not_of(" \t\r\n");
@@ -33,7 +36,7 @@ void check_stamp(std::string_view text, const parley::ClientMessage& message) {
   auto from = relayed.find("from");
   if (from == relayed.end() || !from->is_string() || *from != kSender)
     violated("the stamped relay does not carry the sender's id as `from`");
-  nlohmann::json expected = message.document;
+  nlohmann::json expected = document;
   expected["from"] = kSender;
   if (relayed != expected) violated("the stamped relay changed a member other than `from`");
 }
@@ -43,14 +46,19 @@ void check_stamp(std::string_view text, const parley::ClientMessage& message) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   auto parsed = parley::parse_client_message(text);
+  const auto document = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (auto* message = std::get_if<parley::ClientMessage>(&parsed)) {
-    if (!message->document.is_object()) violated("a parsed message is not an object");
+    if (!document.is_object()) violated("a message nlohmann::json refuses was accepted");
+    if (message->has_from != document.contains("from")) violated("`from` seen wrongly");
     if (message->type == parley::ClientType::join && !parley::is_valid_room_name(message->room))
       violated("a join with an invalid room name was accepted");
-    if (parley::is_relay(message->type)) check_stamp(text, *message);
+    if (parley::is_relay(message->type)) check_stamp(text, *message, document);
   } else {
     const auto& problem = std::get<parley::ProtocolError>(parsed);
     if (parley::to_string(problem.code).empty()) violated("an error without a code");
+    const bool too_deep = problem.message.starts_with("JSON nests deeper");
+    if (problem.code == parley::ErrorCode::bad_json && !too_deep && document.is_object())
+      violated("a JSON object nlohmann::json accepts was refused as bad-json");
   }
   return 0;
 }

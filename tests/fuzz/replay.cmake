@@ -13,7 +13,3 @@ foreach(name IN LISTS PARLEY_FUZZ_TARGETS)
            COMMAND fuzz_replay_${name} ${CMAKE_CURRENT_LIST_DIR}/corpus/${name})
   set_tests_properties(fuzz_replay.${name} PROPERTIES LABELS fuzz TIMEOUT 300)
 endforeach()
-# The whole-session replay shares the process with a server whose threads still
-# log while the fixture is torn down (an ASan use-after-free in the harness, not
-# in parleyd); disabled until its teardown joins the server first.
-set_tests_properties(fuzz_replay.session PROPERTIES DISABLED TRUE)

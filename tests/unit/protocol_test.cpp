@@ -41,6 +41,49 @@ TEST(Protocol, DeepNestingIsBadJsonNotACrash) {
   EXPECT_EQ(message_of(in_string).type, ClientType::message);
 }
 
+TEST(Protocol, DepthLimitIsExact) {
+  auto nested = [](std::size_t depth) {  // the object itself is depth 1
+    return R"({"type":"message","data":)" + std::string(depth - 1, '[') +
+           std::string(depth - 1, ']') + "}";
+  };
+  EXPECT_EQ(message_of(nested(kMaxJsonDepth)).type, ClientType::message);
+  EXPECT_EQ(error_of(nested(kMaxJsonDepth + 1)), ErrorCode::bad_json);
+  // Also where the fast parser hands over to the slow one (a big integer).
+  EXPECT_EQ(error_of(R"({"type":"message","n":123456789012345678901234567890,"data":)" +
+                     std::string(60000, '[')),
+            ErrorCode::bad_json);
+}
+
+TEST(Protocol, LargeMessagesParse) {
+  // Beyond the parser's initial capacity: it grows rather than refusing.
+  const std::string big = R"({"type":"message","data":")" + std::string(300000, 'x') + "\"}";
+  EXPECT_EQ(message_of(big).type, ClientType::message);
+}
+
+TEST(Protocol, IntegersBeyond64BitsAreValidJson) {
+  const auto msg = message_of(R"({"type":"message","data":123456789012345678901234567890,)"
+                              R"("rid":-99999999999999999999})");
+  EXPECT_EQ(msg.type, ClientType::message);
+  ASSERT_TRUE(msg.rid);
+  EXPECT_TRUE(msg.rid->is_number_float());
+  EXPECT_EQ(error_of(R"({"type":"message","data":1e400})"), ErrorCode::bad_json);
+  EXPECT_EQ(error_of(R"({"type":"message","data":01})"), ErrorCode::bad_json);
+}
+
+TEST(Protocol, ByteOrderMarkAndSurrogates) {
+  EXPECT_EQ(message_of("\xEF\xBB\xBF{\"type\":\"ping\"}").type, ClientType::ping);
+  EXPECT_EQ(error_of(R"({"type":"message","data":"\ud800"})"), ErrorCode::bad_json);
+  EXPECT_EQ(message_of(R"({"type":"message","data":"\ud83d\ude00"})").type, ClientType::message);
+}
+
+TEST(Protocol, AMemberWrittenTwiceCountsWithItsLastValue) {
+  EXPECT_EQ(message_of(R"({"type":"offer","sdp":"x","type":"ping"})").type, ClientType::ping);
+  EXPECT_EQ(*message_of(R"({"type":"message","data":1,"to":"a","to":"b"})").to, "b");
+  EXPECT_EQ(error_of(R"({"type":"message","data":1,"to":"a","to":5})"), ErrorCode::bad_message);
+  EXPECT_TRUE(message_of(R"({"type":"message","data":1,"from":"x"})").has_from);
+  EXPECT_FALSE(message_of(R"({"type":"message","data":{"from":"x"}})").has_from);
+}
+
 TEST(Protocol, TypeMustBeAKnownString) {
   EXPECT_EQ(error_of(R"({"room":"r"})"), ErrorCode::bad_message);
   EXPECT_EQ(error_of(R"({"type":5})"), ErrorCode::bad_message);
@@ -116,7 +159,7 @@ TEST(Protocol, ResumeNeedsAStringToken) {
 TEST(Protocol, StampFromSplicesWithoutTouchingOtherBytes) {
   const std::string text = R"(  {"type":"offer","sdp":"v=0\r\n","n":1.50,"to":"p","rid":9})";
   auto msg = message_of(text);
-  const std::string stamped = stamp_from(text, msg.document, "PEER");
+  const std::string stamped = stamp_from(text, msg.has_from, "PEER");
   // Exactly the original bytes, with one member added.
   EXPECT_EQ(stamped, R"(  {"from":"PEER","type":"offer","sdp":"v=0\r\n","n":1.50,"to":"p","rid":9})");
   json parsed = json::parse(stamped);
@@ -127,7 +170,7 @@ TEST(Protocol, StampFromSplicesWithoutTouchingOtherBytes) {
 TEST(Protocol, StampFromReplacesAClientWrittenFrom) {
   const std::string text = R"({"type":"message","data":{"x":1},"from":"mallory"})";
   auto msg = message_of(text);
-  json parsed = json::parse(stamp_from(text, msg.document, "PEER"));
+  json parsed = json::parse(stamp_from(text, msg.has_from, "PEER"));
   EXPECT_EQ(parsed["from"], "PEER");
   EXPECT_EQ(parsed["data"], json({{"x", 1}}));
   EXPECT_EQ(parsed.size(), 3u);

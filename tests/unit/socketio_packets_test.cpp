@@ -241,7 +241,7 @@ TEST(SocketioEvents, NativeFrameFromSocketioData) {
 }
 
 TEST(SocketioEvents, NativeRelayReachesSocketioWithoutFrom) {
-  const json native = {{"type", "answer"}, {"sdp", "v=0"}, {"from", "p2"}, {"to", "p1"}};
+  const std::string native = R"({"type":"answer","sdp":"v=0","from":"p2","to":"p1"})";
   const json packet = json::parse(socketio_relay_packet("r", native).substr(2));
   EXPECT_EQ(packet,
             json::array({"message", "r", {{"type", "answer"}, {"sdp", "v=0"}, {"to", "p1"}}}));
