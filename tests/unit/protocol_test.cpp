@@ -70,6 +70,11 @@ TEST(Protocol, IntegersBeyond64BitsAreValidJson) {
   EXPECT_EQ(error_of(R"({"type":"message","data":01})"), ErrorCode::bad_json);
 }
 
+TEST(Protocol, TrailingNulBytesAreNotJson) {
+  // (nlohmann::json would stop reading at the first NUL and accept this.)
+  EXPECT_EQ(error_of(std::string_view("{\"type\":\"ping\"}\0\0", 17)), ErrorCode::bad_json);
+}
+
 TEST(Protocol, ByteOrderMarkAndSurrogates) {
   EXPECT_EQ(message_of("\xEF\xBB\xBF{\"type\":\"ping\"}").type, ClientType::ping);
   EXPECT_EQ(error_of(R"({"type":"message","data":"\ud800"})"), ErrorCode::bad_json);
