@@ -2,8 +2,8 @@
 
 #include <cassert>
 
-#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
 
 #include "parley/jwt.hpp"
 #include "parley/socketio_events.hpp"
@@ -55,14 +55,19 @@ void NativeSession::on_message(std::string_view text) {
 
 void NativeSession::handle(const ClientMessage& message, std::string_view text) {
   switch (message.type) {
-    case ClientType::join: return handle_join(message);
-    case ClientType::leave: return handle_leave(message);
-    case ClientType::ping: return send(encode_pong(message.rid));
-    case ClientType::resume: return handle_resume(message);
+    case ClientType::join:
+      return handle_join(message);
+    case ClientType::leave:
+      return handle_leave(message);
+    case ClientType::ping:
+      return send(encode_pong(message.rid));
+    case ClientType::resume:
+      return handle_resume(message);
     case ClientType::offer:
     case ClientType::answer:
     case ClientType::candidate:
-    case ClientType::message: return handle_relay(message, text);
+    case ClientType::message:
+      return handle_relay(message, text);
   }
 }
 
@@ -167,9 +172,7 @@ void NativeSession::deliver(const Event& event) {
     inbox_.push_back(event);
     schedule = !std::exchange(drain_scheduled_, true);
   }
-  if (schedule)
-    boost::asio::post(executor_,
-                      [self = shared_from_this()] { self->drain_inbox(); });
+  if (schedule) boost::asio::post(executor_, [self = shared_from_this()] { self->drain_inbox(); });
 }
 
 void NativeSession::drain_inbox() {
@@ -180,6 +183,10 @@ void NativeSession::drain_inbox() {
     drain_scheduled_ = false;
   }
   if (!transport_) return;
+  // Several events: queue them all before the first write starts, so that
+  // they can leave in one send.
+  const bool batch = events.size() > 1;
+  if (batch) transport_->cork();
   for (auto& event : events) {
     std::visit(
         [this](auto& e) {
@@ -197,6 +204,7 @@ void NativeSession::drain_inbox() {
         event);
     if (!transport_) return;  // a send closed the connection (slow consumer)
   }
+  if (batch) transport_->uncork();
 }
 
 std::vector<SharedText> NativeSession::take_unsent() {

@@ -13,17 +13,28 @@ using nlohmann::json;
 
 std::string_view to_string(ErrorCode code) {
   switch (code) {
-    case ErrorCode::bad_json: return "bad-json";
-    case ErrorCode::bad_message: return "bad-message";
-    case ErrorCode::unknown_type: return "unknown-type";
-    case ErrorCode::bad_room: return "bad-room";
-    case ErrorCode::already_in_room: return "already-in-room";
-    case ErrorCode::not_in_room: return "not-in-room";
-    case ErrorCode::unknown_peer: return "unknown-peer";
-    case ErrorCode::unauthorized: return "unauthorized";
-    case ErrorCode::room_limit: return "room-limit";
-    case ErrorCode::rate_limited: return "rate-limited";
-    case ErrorCode::resume_failed: return "resume-failed";
+    case ErrorCode::bad_json:
+      return "bad-json";
+    case ErrorCode::bad_message:
+      return "bad-message";
+    case ErrorCode::unknown_type:
+      return "unknown-type";
+    case ErrorCode::bad_room:
+      return "bad-room";
+    case ErrorCode::already_in_room:
+      return "already-in-room";
+    case ErrorCode::not_in_room:
+      return "not-in-room";
+    case ErrorCode::unknown_peer:
+      return "unknown-peer";
+    case ErrorCode::unauthorized:
+      return "unauthorized";
+    case ErrorCode::room_limit:
+      return "room-limit";
+    case ErrorCode::rate_limited:
+      return "rate-limited";
+    case ErrorCode::resume_failed:
+      return "resume-failed";
   }
   return "bad-message";
 }
@@ -98,11 +109,16 @@ class FastParser {
 // A member's JSON value, converted for echoing (`rid`).
 json to_json(simdjson::dom::element value) {
   switch (value.type()) {
-    case simdjson::dom::element_type::STRING: return std::string(value.get_string().value());
-    case simdjson::dom::element_type::INT64: return value.get_int64().value();
-    case simdjson::dom::element_type::UINT64: return value.get_uint64().value();
-    case simdjson::dom::element_type::DOUBLE: return value.get_double().value();
-    default: return nullptr;  // not echoed: valid_rid refuses it first
+    case simdjson::dom::element_type::STRING:
+      return std::string(value.get_string().value());
+    case simdjson::dom::element_type::INT64:
+      return value.get_int64().value();
+    case simdjson::dom::element_type::UINT64:
+      return value.get_uint64().value();
+    case simdjson::dom::element_type::DOUBLE:
+      return value.get_double().value();
+    default:
+      return nullptr;  // not echoed: valid_rid refuses it first
   }
 }
 
@@ -122,15 +138,24 @@ struct Members {
 Members members_of(simdjson::dom::object object) {
   Members m;
   for (auto [key, value] : object) {
-    if (key == "type") m.type = value;
-    else if (key == "rid") m.rid = value;
-    else if (key == "to") m.to = value;
-    else if (key == "room") m.room = value;
-    else if (key == "token") m.token = value;
-    else if (key == "sdp") m.sdp = value;
-    else if (key == "candidate") m.candidate = value;
-    else if (key == "data") m.data = value;
-    else if (key == "from") m.from = true;
+    if (key == "type")
+      m.type = value;
+    else if (key == "rid")
+      m.rid = value;
+    else if (key == "to")
+      m.to = value;
+    else if (key == "room")
+      m.room = value;
+    else if (key == "token")
+      m.token = value;
+    else if (key == "sdp")
+      m.sdp = value;
+    else if (key == "candidate")
+      m.candidate = value;
+    else if (key == "data")
+      m.data = value;
+    else if (key == "from")
+      m.from = true;
   }
   return m;
 }
@@ -142,7 +167,8 @@ ParseResult validate(const Members& m) {
   std::optional<json> rid;
   if (m.rid) {
     if (!valid_rid(*m.rid))
-      return error(ErrorCode::bad_message, "`rid` must be a string or number of at most 64 characters");
+      return error(ErrorCode::bad_message,
+                   "`rid` must be a string or number of at most 64 characters");
     rid = to_json(*m.rid);
   }
 
@@ -178,8 +204,8 @@ ParseResult validate(const Members& m) {
         return error(ErrorCode::bad_message, "`sdp` is missing or not a string", rid);
       break;
     case ClientType::candidate:
-      if (!m.candidate || !(m.candidate->is_object() || m.candidate->is_string() ||
-                            m.candidate->is_null()))
+      if (!m.candidate ||
+          !(m.candidate->is_object() || m.candidate->is_string() || m.candidate->is_null()))
         return error(ErrorCode::bad_message,
                      "`candidate` is missing or not an object, string or null", rid);
       break;
@@ -207,8 +233,10 @@ bool nests_too_deep(std::string_view text) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
     if (c == '"') {
@@ -227,15 +255,18 @@ ProtocolError too_deep() {
 }
 
 // Parses with simdjson; on a grammar failure, `failure` says which.
-ParseResult parse_text(FastParser& parser, std::string_view text,
-                       simdjson::error_code& failure) {
+ParseResult parse_text(FastParser& parser, std::string_view text, simdjson::error_code& failure) {
   simdjson::dom::element root;
   failure = parser.parse(text).get(root);
   switch (failure) {
-    case simdjson::SUCCESS: break;
-    case simdjson::DEPTH_ERROR: return too_deep();
-    case simdjson::MEMALLOC: throw std::bad_alloc();
-    default: return error(ErrorCode::bad_json, "the message is not valid JSON");
+    case simdjson::SUCCESS:
+      break;
+    case simdjson::DEPTH_ERROR:
+      return too_deep();
+    case simdjson::MEMALLOC:
+      throw std::bad_alloc();
+    default:
+      return error(ErrorCode::bad_json, "the message is not valid JSON");
   }
   simdjson::dom::object object;
   if (root.get(object) != simdjson::SUCCESS)
@@ -261,8 +292,7 @@ ParseResult parse_client_message(std::string_view text) {
   if (nests_too_deep(body)) return too_deep();
   const json document = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (document.is_discarded()) return result;
-  return parse_text(parser, document.dump(-1, ' ', false, json::error_handler_t::replace),
-                    failure);
+  return parse_text(parser, document.dump(-1, ' ', false, json::error_handler_t::replace), failure);
 }
 
 std::string stamp_from(std::string_view text, bool has_from, std::string_view from_id) {
@@ -304,7 +334,10 @@ std::string encode_welcome(std::string_view id, std::string_view resume_token) {
 std::string encode_joined(std::string_view room, std::string_view id,
                           const std::vector<std::string>& peers, const json& ice_servers,
                           const std::optional<json>& rid) {
-  json o{{"type", "joined"}, {"room", room}, {"id", id}, {"peers", peers},
+  json o{{"type", "joined"},
+         {"room", room},
+         {"id", id},
+         {"peers", peers},
          {"iceServers", ice_servers}};
   return finish(o, rid);
 }

@@ -1,16 +1,17 @@
 #include "ws_transport.hpp"
 
+#include "coalescing_stream.hpp"
 #include "idle_read_buffer.hpp"
 
 #include <chrono>
 #include <type_traits>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
-#include <spdlog/spdlog.h>
 
 namespace parley {
 
@@ -54,6 +55,9 @@ template <class Stream>
 class BeastWsTransport final : public WsTransport,
                                public Closable,
                                public std::enable_shared_from_this<BeastWsTransport<Stream>> {
+  // Plain sessions coalesce queued messages into one send (coalescing_stream.hpp).
+  static constexpr bool kCoalesces = std::is_same_v<Stream, CoalescingStream>;
+
  public:
   BeastWsTransport(Stream&& stream, ConnectionLimiter::Slot slot,
                    std::shared_ptr<WsHandler> handler, const WsLimits& limits,
@@ -73,8 +77,7 @@ class BeastWsTransport final : public WsTransport,
   void start(HttpRequest&& request) {
     // The websocket stream runs its own handshake/close timeouts; the TCP
     // stream's deadline (set for the HTTP request) must not interfere.
-    if constexpr (!std::is_same_v<Stream, net::ip::tcp::socket>)
-      beast::get_lowest_layer(ws_).expires_never();
+    if constexpr (std::is_same_v<Stream, TlsStream>) beast::get_lowest_layer(ws_).expires_never();
     beast::error_code ignored;
     socket_of(ws_).set_option(net::ip::tcp::no_delay(true), ignored);
     websocket::stream_base::timeout timeouts{};
@@ -88,8 +91,8 @@ class BeastWsTransport final : public WsTransport,
     ws_.auto_fragment(false);
     ws_.text(true);
     ws_.control_callback([this](websocket::frame_type, std::string_view) { heard(); });
-    ws_.async_accept(request, beast::bind_front_handler(&BeastWsTransport::on_accept,
-                                                        this->shared_from_this()));
+    ws_.async_accept(
+        request, beast::bind_front_handler(&BeastWsTransport::on_accept, this->shared_from_this()));
   }
 
   // WsTransport
@@ -102,6 +105,12 @@ class BeastWsTransport final : public WsTransport,
       close_with(1013, "send queue overflow: the client reads too slowly", CloseKind::ended);
       return;
     }
+    if (!writing_ && !corked_) write_next();
+  }
+
+  void cork() override { corked_ = true; }
+  void uncork() override {
+    corked_ = false;
     if (!writing_) write_next();
   }
 
@@ -119,8 +128,15 @@ class BeastWsTransport final : public WsTransport,
     std::vector<SharedText> unsent;
     // The message whose write failed did not arrive whole, so it is kept too. A
     // write merely pending when a read noticed the loss is not: its bytes may all
-    // be with the client already (its completion just has not run yet).
-    if (in_flight_ && in_flight_relay_ && write_failed_) unsent.push_back(in_flight_);
+    // be with the client already (its completion just has not run yet). Held
+    // messages (coalesced, not yet flushed) are with the client only once the
+    // write that flushes them is under way.
+    const bool flushing = writing_ && !write_held_;
+    if (write_failed_ || !flushing)
+      for (auto& text : held_) unsent.push_back(std::move(text));
+    held_.clear();
+    if (in_flight_ && in_flight_relay_ && (write_failed_ || (writing_ && write_held_)))
+      unsent.push_back(in_flight_);
     for (std::size_t i = queue_head_; i < queue_.size(); ++i)
       if (queue_[i].relay) unsent.push_back(std::move(queue_[i].text));
     clear_queue();
@@ -169,8 +185,8 @@ class BeastWsTransport final : public WsTransport,
   }
 
   void read_next() {
-    ws_.async_read(buffer_, beast::bind_front_handler(&BeastWsTransport::on_read,
-                                                      this->shared_from_this()));
+    ws_.async_read(buffer_,
+                   beast::bind_front_handler(&BeastWsTransport::on_read, this->shared_from_this()));
   }
 
   void on_read(beast::error_code ec, std::size_t bytes) {
@@ -213,10 +229,15 @@ class BeastWsTransport final : public WsTransport,
     in_flight_ = std::move(next.text);
     in_flight_relay_ = next.relay;
     queued_bytes_ -= in_flight_->size();
-    if (queue_head_ == queue_.size()) clear_queue();
-    ws_.async_write(net::buffer(*in_flight_), beast::bind_front_handler(
-                                                  &BeastWsTransport::on_write,
-                                                  this->shared_from_this()));
+    const bool more = queue_head_ < queue_.size();
+    if (!more) clear_queue();
+    if constexpr (kCoalesces) {
+      // With more to come, this message waits in the stream for the last one.
+      write_held_ = more;
+      ws_.next_layer().hold(more);
+    }
+    ws_.async_write(net::buffer(*in_flight_), beast::bind_front_handler(&BeastWsTransport::on_write,
+                                                                        this->shared_from_this()));
   }
 
   void on_write(beast::error_code ec, std::size_t bytes) {
@@ -230,6 +251,10 @@ class BeastWsTransport final : public WsTransport,
       in_flight_.reset();
       return;
     }
+    if (!write_held_)
+      held_.clear();  // that write flushed the held ones too
+    else if (in_flight_relay_)
+      held_.push_back(std::move(in_flight_));
     in_flight_.reset();
     context_.metrics.bytes_sent_total.fetch_add(bytes, std::memory_order_relaxed);
     write_next();
@@ -241,6 +266,7 @@ class BeastWsTransport final : public WsTransport,
     // unsent messages for the resume before the queue is dropped.
     finish(kind);
     clear_queue();
+    if constexpr (kCoalesces) ws_.next_layer().hold(false);  // the close frame flushes
     ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(code), reason),
                     [self = this->shared_from_this()](beast::error_code) {
                       // The read loop sees the client's answer (or the timeout).
@@ -341,6 +367,9 @@ class BeastWsTransport final : public WsTransport,
   std::size_t queued_bytes_ = 0;
   SharedText in_flight_;
   bool in_flight_relay_ = false;
+  bool corked_ = false;
+  bool write_held_ = false;       // in_flight_ waits in the stream for a later write
+  std::vector<SharedText> held_;  // relayed messages written held, not yet flushed
   bool writing_ = false;
   bool write_failed_ = false;
   bool opened_ = false;
@@ -355,9 +384,9 @@ template <class Stream>
 void start(Stream&& stream, HttpRequest&& request, ConnectionLimiter::Slot slot,
            std::shared_ptr<WsHandler> handler, const WsLimits& limits, ServerContext& context,
            std::string remote_address) {
-  auto transport = std::make_shared<BeastWsTransport<Stream>>(
-      std::move(stream), std::move(slot), std::move(handler), limits, context,
-      std::move(remote_address));
+  auto transport = std::make_shared<BeastWsTransport<Stream>>(std::move(stream), std::move(slot),
+                                                              std::move(handler), limits, context,
+                                                              std::move(remote_address));
   transport->start(std::move(request));
 }
 
@@ -366,18 +395,19 @@ void start(Stream&& stream, HttpRequest&& request, ConnectionLimiter::Slot slot,
 void start_websocket(TcpStream&& stream, HttpRequest&& request, ConnectionLimiter::Slot slot,
                      std::shared_ptr<WsHandler> handler, const WsLimits& limits,
                      ServerContext& context, std::string remote_address) {
-  // A plain session runs on the bare socket: tcp_stream's timers and state
-  // (~0.7 KiB per idle session with its part of every pending read) serve only
-  // the HTTP request's deadline, and the websocket stream keeps its own.
-  start(stream.release_socket(), std::move(request), std::move(slot), std::move(handler), limits,
-        context, std::move(remote_address));
+  // A plain session runs on the bare socket (under the coalescing layer):
+  // tcp_stream's timers and state (~0.5 KiB per idle session with its part of
+  // every pending read) serve only the HTTP request's deadline, and the
+  // websocket stream keeps its own.
+  start(CoalescingStream(stream.release_socket()), std::move(request), std::move(slot),
+        std::move(handler), limits, context, std::move(remote_address));
 }
 
 void start_websocket(TlsStream&& stream, HttpRequest&& request, ConnectionLimiter::Slot slot,
                      std::shared_ptr<WsHandler> handler, const WsLimits& limits,
                      ServerContext& context, std::string remote_address) {
-  start(std::move(stream), std::move(request), std::move(slot), std::move(handler), limits,
-        context, std::move(remote_address));
+  start(std::move(stream), std::move(request), std::move(slot), std::move(handler), limits, context,
+        std::move(remote_address));
 }
 
 }  // namespace parley

@@ -58,6 +58,10 @@ class WsTransport {
   // the connection is lost before it is written). Over the send-queue limit the
   // connection closes with 1013.
   virtual void send(SharedText text, bool relay) = 0;
+  // Between cork() and uncork(), sends only queue: the messages of one batch
+  // then leave together (several in one system call on ws://).
+  virtual void cork() = 0;
+  virtual void uncork() = 0;
   // Closes with a close frame of the server's own: the session ends at once.
   virtual void close(unsigned short code, std::string_view reason) = 0;
   // Closes the TCP connection with no close handshake: the session is lost.

@@ -2,8 +2,8 @@
 // applied to everything that parses as a relay. Beyond "no crash", it checks
 // the properties the relay rules rely on: the parser (simdjson, with
 // nlohmann::json for big integers) accepts exactly the JSON objects that
-// nlohmann::json accepts, up to the depth limit and except for trailing NULs; the stamped text is one JSON
-// object whose `from` is the sender and whose other members are the sender's.
+// nlohmann::json accepts, up to the depth limit and except for trailing NULs; the stamped text is
+// one JSON object whose `from` is the sender and whose other members are the sender's.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

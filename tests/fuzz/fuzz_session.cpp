@@ -130,8 +130,8 @@ class Fixture {
     // OpenSSL sets itself up on first use; on the server's thread that would
     // leave its per-thread setup behind when the thread ends (a leak report).
     OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, nullptr);
-    const auto root =
-        std::filesystem::temp_directory_path() / ("parley-fuzz-session-" + std::to_string(getpid()));
+    const auto root = std::filesystem::temp_directory_path() /
+                      ("parley-fuzz-session-" + std::to_string(getpid()));
     std::filesystem::create_directories(root);
     std::ofstream(root / "index.html") << "<!doctype html><title>fuzz</title>";
     parley::Config config;

@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include <boost/asio/buffer.hpp>
 #include <gtest/gtest.h>
+#include <boost/asio/buffer.hpp>
 
 namespace parley {
 namespace {

@@ -33,8 +33,8 @@ TEST(Protocol, NotAJsonObjectIsBadJson) {
 TEST(Protocol, DeepNestingIsBadJsonNotACrash) {
   std::string deep(60000, '[');
   EXPECT_EQ(error_of(deep), ErrorCode::bad_json);
-  std::string deep_in_data = R"({"type":"message","data":)" + std::string(100, '[') +
-                             std::string(100, ']') + "}";
+  std::string deep_in_data =
+      R"({"type":"message","data":)" + std::string(100, '[') + std::string(100, ']') + "}";
   EXPECT_EQ(error_of(deep_in_data), ErrorCode::bad_json);
   // Brackets inside strings do not count.
   std::string in_string = R"({"type":"message","data":")" + std::string(1000, '[') + "\"}";
@@ -109,8 +109,7 @@ TEST(Protocol, RidIsAStringOrNumberOfAtMost64Characters) {
   EXPECT_TRUE(message_of(R"({"type":"ping","rid":")" + accents + "\"}").rid);
   EXPECT_EQ(error_of(R"({"type":"ping","rid":")" + rid64 + "x\"}"), ErrorCode::bad_message);
   for (const char* bad : {"null", "true", "[]", "{}"})
-    EXPECT_EQ(error_of(std::string(R"({"type":"ping","rid":)") + bad + "}"),
-              ErrorCode::bad_message)
+    EXPECT_EQ(error_of(std::string(R"({"type":"ping","rid":)") + bad + "}"), ErrorCode::bad_message)
         << bad;
   // A bad rid wins over an unknown type, and errors carry a good rid.
   EXPECT_EQ(error_of(R"({"type":"what","rid":null})"), ErrorCode::bad_message);
@@ -166,7 +165,8 @@ TEST(Protocol, StampFromSplicesWithoutTouchingOtherBytes) {
   auto msg = message_of(text);
   const std::string stamped = stamp_from(text, msg.has_from, "PEER");
   // Exactly the original bytes, with one member added.
-  EXPECT_EQ(stamped, R"(  {"from":"PEER","type":"offer","sdp":"v=0\r\n","n":1.50,"to":"p","rid":9})");
+  EXPECT_EQ(stamped,
+            R"(  {"from":"PEER","type":"offer","sdp":"v=0\r\n","n":1.50,"to":"p","rid":9})");
   json parsed = json::parse(stamped);
   EXPECT_EQ(parsed["from"], "PEER");
   EXPECT_EQ(parsed["to"], "p");
@@ -201,9 +201,9 @@ TEST(Protocol, ServerFramesCarryTheirFields) {
 }
 
 TEST(Protocol, EveryErrorCodeHasItsWireName) {
-  const char* names[] = {"bad-json",     "bad-message",  "unknown-type", "bad-room",
-                         "already-in-room", "not-in-room", "unknown-peer", "unauthorized",
-                         "room-limit",   "rate-limited", "resume-failed"};
+  const char* names[] = {"bad-json",        "bad-message",  "unknown-type", "bad-room",
+                         "already-in-room", "not-in-room",  "unknown-peer", "unauthorized",
+                         "room-limit",      "rate-limited", "resume-failed"};
   for (std::size_t i = 0; i < kErrorCodeCount; ++i)
     EXPECT_EQ(to_string(static_cast<ErrorCode>(i)), names[i]);
 }
