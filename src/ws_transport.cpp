@@ -134,7 +134,7 @@ class BeastWsTransport final : public WsTransport,
     const bool flushing = writing_ && !write_held_;
     if (write_failed_ || !flushing)
       for (auto& text : held_) unsent.push_back(std::move(text));
-    held_.clear();
+    std::vector<SharedText>().swap(held_);
     if (in_flight_ && in_flight_relay_ && (write_failed_ || (writing_ && write_held_)))
       unsent.push_back(in_flight_);
     for (std::size_t i = queue_head_; i < queue_.size(); ++i)
@@ -252,7 +252,7 @@ class BeastWsTransport final : public WsTransport,
       return;
     }
     if (!write_held_)
-      held_.clear();  // that write flushed the held ones too
+      std::vector<SharedText>().swap(held_);  // flushed with that write; keep no buffer
     else if (in_flight_relay_)
       held_.push_back(std::move(in_flight_));
     in_flight_.reset();
