@@ -12,8 +12,8 @@ import http from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { launchBrowser } from './lib/browser.mjs';
-import { startDaemon, uniqueRoom } from '../node/socketio-helpers.mjs';
+import { setUp } from './lib/harness.mjs';
+import { uniqueRoom } from '../node/socketio-helpers.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const FIXTURE = path.join(HERE, 'fixtures', 'classic');
@@ -87,16 +87,12 @@ async function waitForCall(page) {
 }
 
 test('a classic socket.io 1:1 call page makes a call through parley', async (t) => {
-  const daemon = await startDaemon();
+  const env = await setUp(t);
+  const { daemon, browser } = env;
   const pages = await servePage();
-  const browser = await launchBrowser();
-  t.after(async () => {
-    await browser.close().catch(() => {});
-    await pages.close();
-    assert.deepEqual(await daemon.stop(), { code: 0, signal: null }, 'parleyd exits 0 after SIGTERM');
-  });
+  env.defer(() => pages.close());
 
-  try {
+  await env.run(async () => {
     const room = uniqueRoom('classic-call');
     const url = `${pages.url}/?room=${encodeURIComponent(room)}&autostart=1` +
       `&signaling=${encodeURIComponent(daemon.url)}`;
@@ -131,11 +127,5 @@ test('a classic socket.io 1:1 call page makes a call through parley', async (t) 
     await waitForState(alice, 'joined_unbind');
     const after = await daemon.admin('/admin/rooms');
     assert.deepEqual(after.find((r) => r.room === room)?.peers, [ids[0]]);
-  } catch (err) {
-    t.diagnostic('--- parleyd log ---');
-    for (const line of daemon.log().split('\n')) t.diagnostic(line);
-    t.diagnostic('--- browser console ---');
-    for (const line of browser.log().split('\n')) t.diagnostic(line);
-    throw err;
-  }
+  });
 });

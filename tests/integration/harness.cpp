@@ -4,7 +4,10 @@
 #include <random>
 #include <stdexcept>
 
+#include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
+
+#include "parley/room_registry.hpp"
 
 namespace parley::test {
 
@@ -23,8 +26,7 @@ void run_until(net::io_context& ioc, const bool& done, std::chrono::milliseconds
                Cancel cancel, const char* what) {
   ioc.restart();
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done && std::chrono::steady_clock::now() < deadline)
-    ioc.run_one_until(deadline);
+  while (!done && std::chrono::steady_clock::now() < deadline) ioc.run_one_until(deadline);
   if (!done) {
     cancel();
     ioc.restart();
@@ -103,7 +105,8 @@ HttpResult http_request(std::uint16_t port, http::verb method, const std::string
       done = true;
     });
   });
-  run_until(ioc, done, 10s, [&] { stream.close(); }, "HTTP request");
+  run_until(
+      ioc, done, 10s, [&] { stream.close(); }, "HTTP request");
   if (result) throw std::runtime_error("HTTP request failed: " + result.message());
   HttpResult out;
   out.status = res.result_int();
@@ -140,7 +143,8 @@ WsClient::WsClient(std::uint16_t port, const std::string& path,
     result = ec;
     done = true;
   });
-  run_until(ioc_, done, 10s, [&] { beast::get_lowest_layer(ws_).close(); }, "WebSocket handshake");
+  run_until(
+      ioc_, done, 10s, [&] { beast::get_lowest_layer(ws_).close(); }, "WebSocket handshake");
   if (result) throw std::runtime_error("WebSocket handshake failed: " + result.message());
   open_ = true;
 }
@@ -171,7 +175,8 @@ void WsClient::send_text(const std::string& text) {
     result = ec;
     done = true;
   });
-  run_until(ioc_, done, 10s, [&] { beast::get_lowest_layer(ws_).close(); }, "send");
+  run_until(
+      ioc_, done, 10s, [&] { beast::get_lowest_layer(ws_).close(); }, "send");
   if (result) throw std::runtime_error("send failed: " + result.message());
 }
 
@@ -183,7 +188,8 @@ void WsClient::send_binary(const std::string& bytes) {
     result = ec;
     done = true;
   });
-  run_until(ioc_, done, 10s, [&] { beast::get_lowest_layer(ws_).close(); }, "send");
+  run_until(
+      ioc_, done, 10s, [&] { beast::get_lowest_layer(ws_).close(); }, "send");
   ws_.text(true);
   if (result) throw std::runtime_error("send failed: " + result.message());
 }
@@ -195,7 +201,8 @@ json WsClient::recv(std::chrono::milliseconds timeout) {
     result = ec;
     done = true;
   });
-  run_until(ioc_, done, timeout, [&] { beast::get_lowest_layer(ws_).close(); }, "recv");
+  run_until(
+      ioc_, done, timeout, [&] { beast::get_lowest_layer(ws_).close(); }, "recv");
   if (result) {
     open_ = false;
     throw std::runtime_error("recv failed: " + result.message());
@@ -212,7 +219,8 @@ std::string WsClient::recv_text(std::chrono::milliseconds timeout) {
     result = ec;
     done = true;
   });
-  run_until(ioc_, done, timeout, [&] { beast::get_lowest_layer(ws_).close(); }, "recv_text");
+  run_until(
+      ioc_, done, timeout, [&] { beast::get_lowest_layer(ws_).close(); }, "recv_text");
   if (result) {
     open_ = false;
     throw std::runtime_error("recv_text failed: " + result.message());
@@ -256,10 +264,11 @@ unsigned WsClient::expect_close(std::chrono::milliseconds timeout) {
       result = ec;
       done = true;
     });
-    run_until(ioc_, done,
-              std::max(1ms, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                deadline - std::chrono::steady_clock::now())),
-              [&] { beast::get_lowest_layer(ws_).close(); }, "close");
+    run_until(
+        ioc_, done,
+        std::max(1ms, std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now())),
+        [&] { beast::get_lowest_layer(ws_).close(); }, "close");
     buffer_.consume(buffer_.size());
     if (!result) continue;  // a message before the close
     open_ = false;
@@ -275,7 +284,8 @@ void WsClient::close(unsigned short code) {
   ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(code)),
                   [&](beast::error_code) { done = true; });
   try {
-    run_until(ioc_, done, 5s, [&] { beast::get_lowest_layer(ws_).close(); }, "close");
+    run_until(
+        ioc_, done, 5s, [&] { beast::get_lowest_layer(ws_).close(); }, "close");
   } catch (...) {
   }
 }
@@ -306,7 +316,9 @@ RawClient::RawClient(std::uint16_t port, const std::string& address) : socket_(i
   socket_.connect(tcp::endpoint(net::ip::make_address(address), port));
 }
 
-void RawClient::write(const std::string& bytes) { net::write(socket_, net::buffer(bytes)); }
+void RawClient::write(const std::string& bytes) {
+  net::write(socket_, net::buffer(bytes));
+}
 
 std::string RawClient::read_some(std::chrono::milliseconds timeout) {
   std::string out;
@@ -341,7 +353,8 @@ std::string RawClient::read_until_eof(std::chrono::milliseconds timeout) {
     });
   };
   read();
-  run_until(ioc_, eof, timeout, [&] { socket_.close(); }, "EOF");
+  run_until(
+      ioc_, eof, timeout, [&] { socket_.close(); }, "EOF");
   return out;
 }
 
@@ -384,7 +397,8 @@ std::string make_frame(unsigned char first_byte, const std::string& payload, boo
   } else {
     frame.push_back(static_cast<char>(mask_bit | 127));
     for (int shift = 56; shift >= 0; shift -= 8)
-      frame.push_back(static_cast<char>((static_cast<std::uint64_t>(payload.size()) >> shift) & 0xFF));
+      frame.push_back(
+          static_cast<char>((static_cast<std::uint64_t>(payload.size()) >> shift) & 0xFF));
   }
   if (!mask) return frame + payload;
   const unsigned char key[4] = {0x12, 0x34, 0x56, 0x78};
@@ -403,7 +417,8 @@ std::optional<unsigned> parse_close_code(const std::string& bytes) {
     std::size_t header = 2;
     if (len == 126) {
       if (pos + 4 > bytes.size()) return std::nullopt;
-      len = (static_cast<unsigned char>(bytes[pos + 2]) << 8) | static_cast<unsigned char>(bytes[pos + 3]);
+      len = (static_cast<unsigned char>(bytes[pos + 2]) << 8) |
+            static_cast<unsigned char>(bytes[pos + 3]);
       header = 4;
     } else if (len == 127) {
       if (pos + 10 > bytes.size()) return std::nullopt;
@@ -430,7 +445,8 @@ std::optional<CloseFrame> parse_close_frame(const std::string& bytes) {
     std::size_t header = 2;
     if (len == 126) {
       if (pos + 4 > bytes.size()) return std::nullopt;
-      len = (static_cast<unsigned char>(bytes[pos + 2]) << 8) | static_cast<unsigned char>(bytes[pos + 3]);
+      len = (static_cast<unsigned char>(bytes[pos + 2]) << 8) |
+            static_cast<unsigned char>(bytes[pos + 3]);
       header = 4;
     } else if (len == 127) {
       if (pos + 10 > bytes.size()) return std::nullopt;
@@ -449,6 +465,28 @@ std::optional<CloseFrame> parse_close_frame(const std::string& bytes) {
     pos += header + len;
   }
   return std::nullopt;
+}
+
+void pair_up(WsClient& a, WsClient& b, const std::string& room) {
+  a.join(room);
+  b.join(room);
+  const json announced = a.recv();
+  ASSERT_EQ(announced["type"], "peer-joined") << announced.dump();
+}
+
+void settle(WsClient& client) {
+  client.send({{"type", "ping"}, {"rid", "settle"}});
+  const json pong = client.recv();
+  EXPECT_EQ(pong["type"], "pong") << pong.dump();
+}
+
+json message_with_seq(int seq) {
+  return {{"type", "message"}, {"data", {{"seq", seq}}}};
+}
+
+bool await_away(TestServer& server) {
+  return TestServer::eventually(
+      [&] { return server.server().registry().next_deadline().has_value(); });
 }
 
 }  // namespace parley::test
@@ -541,7 +579,9 @@ void DaemonProcess::read_log_until(const std::function<bool()>& done,
   }
 }
 
-void DaemonProcess::signal(int signo) { kill(pid_, signo); }
+void DaemonProcess::signal(int signo) {
+  kill(pid_, signo);
+}
 
 int DaemonProcess::wait_exit(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -578,8 +618,9 @@ std::size_t DaemonProcess::rss_bytes() const {
   return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
 }
 
-std::pair<int, std::string> run_parleyd(const std::vector<std::string>& args,
-                                        const std::vector<std::pair<std::string, std::string>>& env) {
+std::pair<int, std::string> run_parleyd(
+    const std::vector<std::string>& args,
+    const std::vector<std::pair<std::string, std::string>>& env) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
   const int pid = spawn(args, env, fds[1], fds[1]);
@@ -587,7 +628,8 @@ std::pair<int, std::string> run_parleyd(const std::vector<std::string>& args,
   std::string output;
   char chunk[4096];
   ssize_t n;
-  while ((n = read(fds[0], chunk, sizeof chunk)) > 0) output.append(chunk, static_cast<std::size_t>(n));
+  while ((n = read(fds[0], chunk, sizeof chunk)) > 0)
+    output.append(chunk, static_cast<std::size_t>(n));
   close(fds[0]);
   int status = 0;
   waitpid(pid, &status, 0);

@@ -117,6 +117,21 @@ class WsClient {
 // A connected, welcomed client.
 std::unique_ptr<WsClient> connect_peer(std::uint16_t port);
 
+// A room of two: `a` joins first, then `b`; a's peer-joined is read (a
+// non-fatal failure if it is something else: callers check HasFatalFailure()).
+void pair_up(WsClient& a, WsClient& b, const std::string& room);
+
+// Returns once the server has handled everything `client` sent before: a
+// connection's messages are handled in order, so the pong comes after them.
+void settle(WsClient& client);
+
+// A relayed `message` whose data is {"seq": seq}.
+json message_with_seq(int seq);
+
+// Waits until the server has turned a lost connection into an away peer (a
+// peer is away exactly when the registry has a grace deadline).
+bool await_away(TestServer& server);
+
 // A raw TCP client: writes bytes, reads bytes (for malformed frames and
 // half-finished handshakes).
 class RawClient {
@@ -168,8 +183,9 @@ class DaemonProcess {
 
 // Runs parleyd to completion with `args` (e.g. --check-config); returns
 // {exit status, stdout + stderr}.
-std::pair<int, std::string> run_parleyd(const std::vector<std::string>& args,
-                                        const std::vector<std::pair<std::string, std::string>>& env = {});
+std::pair<int, std::string> run_parleyd(
+    const std::vector<std::string>& args,
+    const std::vector<std::pair<std::string, std::string>>& env = {});
 
 // Writes `content` to a fresh temporary file and returns its path.
 std::string write_temp_file(const std::string& content, const std::string& suffix = ".json");

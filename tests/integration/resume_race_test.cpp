@@ -24,23 +24,6 @@ Config race_config(double grace) {
   return config;
 }
 
-bool await_away(TestServer& server) {
-  return TestServer::eventually(
-      [&] { return server.server().registry().next_deadline().has_value(); });
-}
-
-json message_with_seq(int seq) {
-  return {{"type", "message"}, {"data", {{"seq", seq}}}};
-}
-
-// Returns once the server has handled everything `client` sent before: a
-// connection's messages are handled in order, so the pong comes after them.
-void settle(WsClient& client) {
-  client.send({{"type", "ping"}, {"rid", "settle"}});
-  json pong = client.recv();
-  EXPECT_EQ(pong["type"], "pong") << pong.dump();
-}
-
 // A resume sent from its own thread, so that two of them can race.
 struct ResumeAttempt {
   std::unique_ptr<WsClient> client;
@@ -71,9 +54,8 @@ TEST(ResumeRace, ResumeRacingGraceExpiryTwoHundredTimes) {
     const std::string room = "race-" + std::to_string(round);
     auto a = connect_peer(server.port());
     auto b = connect_peer(server.port());
-    a->join(room);
-    b->join(room);
-    ASSERT_EQ(a->recv()["type"], "peer-joined");
+    pair_up(*a, *b, room);
+    ASSERT_FALSE(HasFatalFailure());
     auto c = connect_peer(server.port());  // ready before the drop, to aim closely
     const std::string a_id = a->id();
     const std::string token = a->resume_token();
@@ -139,9 +121,8 @@ TEST(ResumeRace, TwoConnectionsRacingForOneTokenExactlyOneWins) {
     const std::string room = "duel-" + std::to_string(round);
     auto a = connect_peer(server.port());
     auto b = connect_peer(server.port());
-    a->join(room);
-    b->join(room);
-    ASSERT_EQ(a->recv()["type"], "peer-joined");
+    pair_up(*a, *b, room);
+    ASSERT_FALSE(HasFatalFailure());
     const std::string a_id = a->id();
     const std::string token = a->resume_token();
     a->drop();
@@ -188,9 +169,8 @@ TEST(ResumeRace, TwoConnectionsRacingToTakeOverALiveConnection) {
     const std::string room = "takeover-" + std::to_string(round);
     auto a = connect_peer(server.port());
     auto b = connect_peer(server.port());
-    a->join(room);
-    b->join(room);
-    ASSERT_EQ(a->recv()["type"], "peer-joined");
+    pair_up(*a, *b, room);
+    ASSERT_FALSE(HasFatalFailure());
     const std::string a_id = a->id();
 
     ResumeAttempt first{connect_peer(server.port()), {}, {}};
@@ -221,9 +201,8 @@ TEST(ResumeRace, MessagesInFlightDuringTheResumeArriveOnceInOrder) {
     const std::string room = "inflight-" + std::to_string(round);
     auto a = connect_peer(server.port());
     auto b = connect_peer(server.port());
-    a->join(room);
-    b->join(room);
-    ASSERT_EQ(a->recv()["type"], "peer-joined");
+    pair_up(*a, *b, room);
+    ASSERT_FALSE(HasFatalFailure());
     const std::string a_id = a->id();
     const std::string token = a->resume_token();
     a->drop();
@@ -271,9 +250,8 @@ TEST(ResumeRace, TrafficAcrossTheDropIsNeverDuplicatedOrReordered) {
     const std::string room = "flow-" + std::to_string(round);
     auto a = connect_peer(server.port());
     auto b = connect_peer(server.port());
-    a->join(room);
-    b->join(room);
-    ASSERT_EQ(a->recv()["type"], "peer-joined");
+    pair_up(*a, *b, room);
+    ASSERT_FALSE(HasFatalFailure());
     const std::string token = a->resume_token();
 
     std::vector<int> seen;

@@ -31,24 +31,6 @@ Config resume_config(double grace = 30, std::size_t buffer_messages = 256) {
   return config;
 }
 
-// Waits until the server has turned a lost connection into an away peer.
-bool await_away(TestServer& server) {
-  return TestServer::eventually(
-      [&] { return server.server().registry().next_deadline().has_value(); });
-}
-
-json message_with_seq(int seq) {
-  return {{"type", "message"}, {"data", {{"seq", seq}}}};
-}
-
-// Returns once the server has handled everything `client` sent before: a
-// connection's messages are handled in order, so the pong comes after them.
-void settle(WsClient& client) {
-  client.send({{"type", "ping"}, {"rid", "settle"}});
-  json pong = client.recv();
-  EXPECT_EQ(pong["type"], "pong") << pong.dump();
-}
-
 // The first message of `client` (already welcomed) is `resume`; returns the answer.
 json resume(WsClient& client, const std::string& token, const json& rid = nullptr) {
   json request{{"type", "resume"}, {"token", token}};
@@ -60,13 +42,6 @@ json resume(WsClient& client, const std::string& token, const json& rid = nullpt
 void expect_resume_failed(const json& answer) {
   EXPECT_EQ(answer["type"], "error") << answer.dump();
   EXPECT_EQ(answer["code"], "resume-failed") << answer.dump();
-}
-
-// A room of two: `a` first, then `b`; a's peer-joined is read.
-void pair_up(WsClient& a, WsClient& b, const std::string& room) {
-  a.join(room);
-  b.join(room);
-  ASSERT_EQ(a.recv()["type"], "peer-joined");
 }
 
 TEST(ResumeWire, HundredMessagesSentDuringTheGapArriveOnceInOrderThenLiveTraffic) {
