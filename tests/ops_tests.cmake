@@ -1,6 +1,6 @@
-# Operations checks (label `ops`): the systemd unit and the development
-# certificate script. Shell scripts under tests/ops/; exit code 77 means the
-# tool they need is missing, which ctest reports as skipped.
+# Operations checks (label `ops`): the systemd unit, the development certificate
+# script and the token script. Shell scripts under tests/ops/; exit code 77 means
+# the tool they need is missing, which ctest reports as skipped.
 # Included from tests/CMakeLists.txt.
 find_program(PARLEY_BASH bash REQUIRED)
 
@@ -10,7 +10,10 @@ add_test(NAME ops.systemd-unit
 add_test(NAME ops.dev-cert
   COMMAND ${PARLEY_BASH} ${CMAKE_CURRENT_LIST_DIR}/ops/dev_cert.sh
           ${PROJECT_SOURCE_DIR}/scripts/dev-cert)
-set_tests_properties(ops.systemd-unit ops.dev-cert PROPERTIES
+add_test(NAME ops.make-token
+  COMMAND ${PARLEY_BASH} ${CMAKE_CURRENT_LIST_DIR}/ops/make_token.sh
+          ${PROJECT_SOURCE_DIR}/scripts/make-token)
+set_tests_properties(ops.systemd-unit ops.dev-cert ops.make-token PROPERTIES
   LABELS ops SKIP_RETURN_CODE 77 TIMEOUT 120)
 
 # The container image: built with podman from local Debian base images, run,

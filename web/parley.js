@@ -10,7 +10,13 @@
 // A dropped WebSocket does not end the session: the client reconnects with
 // exponential backoff and jitter and sends `resume` as the first message of the
 // new connection, so the server hands back the same peer id, the same seat in the
-// room and the messages it kept meanwhile. docs/browser.md describes the API.
+// room and the messages it kept meanwhile. docs/browser.md describes the API;
+// parley.d.ts declares its types for TypeScript.
+//
+// Beyond relaying (integration-v1): peer metadata (`join(room, {meta})`,
+// `updateMeta()`, `client.peerMeta`), watching rooms without joining them
+// (`watch()`, `unwatch()`, `client.watched`, `presence` events), and the
+// `forbidden` error of a token whose grants leave a relay type out.
 
 /** The protocol version this client speaks (the `version` of `welcome`). */
 export const PROTOCOL_VERSION = 1;
@@ -31,23 +37,78 @@ export const PROTOCOL_VERSION = 1;
  */
 
 /**
+ * A peer's metadata: a JSON object that the peer (or its join token) set, e.g.
+ * `{name: 'Ada'}`; `{}` for a peer that has none.
+ * @typedef {Object<string, *>} PeerMeta
+ */
+
+/**
  * @typedef {Object} JoinedMessage
  * @property {'joined'} type
  * @property {string} room
  * @property {string} id                      This client's peer id.
  * @property {string[]} peers                 The other peers of the room, in join order.
+ * @property {Object<string, PeerMeta>} meta  The metadata of each peer of `peers`, by id.
  * @property {RTCIceServerInit[]} iceServers  Pass to `new RTCPeerConnection({ iceServers })`.
  * @property {string | number} [rid]
  */
 
 /**
+ * Another peer joined the room this client is in, or a room it watches.
  * @typedef {Object} PeerJoinedMessage
  * @property {'peer-joined'} type
  * @property {string} room
- * @property {string} id   The peer that joined.
+ * @property {string} id       The peer that joined.
+ * @property {PeerMeta} meta   Its metadata (`{}` when none).
  */
 
 /**
+ * Another peer of the room (or of a watched room) changed its metadata.
+ * @typedef {Object} PeerUpdatedMessage
+ * @property {'peer-updated'} type
+ * @property {string} room
+ * @property {string} id
+ * @property {PeerMeta} meta   Its new metadata.
+ */
+
+/**
+ * The answer to `updateMeta()`.
+ * @typedef {Object} MetaUpdatedMessage
+ * @property {'meta-updated'} type
+ * @property {string} room
+ * @property {PeerMeta} meta
+ * @property {string | number} [rid]
+ */
+
+/**
+ * The answer to `watch()`: who is in the room now.
+ * @typedef {Object} WatchingMessage
+ * @property {'watching'} type
+ * @property {string} room
+ * @property {string[]} peers                 The peers of the room, in join order (`[]` when it does not exist).
+ * @property {Object<string, PeerMeta>} meta  Their metadata, by id.
+ * @property {string | number} [rid]
+ */
+
+/**
+ * The answer to `unwatch()`.
+ * @typedef {Object} UnwatchedMessage
+ * @property {'unwatched'} type
+ * @property {string} room
+ * @property {string | number} [rid]
+ */
+
+/**
+ * Who is in a watched room, after every change (the `presence` event, and the values
+ * of `client.watched`).
+ * @typedef {Object} PresenceEvent
+ * @property {string} room
+ * @property {string[]} peers                 In join order.
+ * @property {Object<string, PeerMeta>} meta  By peer id.
+ */
+
+/**
+ * Another peer left the room this client is in, or a room it watches.
  * @typedef {Object} PeerLeftMessage
  * @property {'peer-left'} type
  * @property {string} room
@@ -76,6 +137,7 @@ export const PROTOCOL_VERSION = 1;
  * @property {string} id           The same peer id as before the drop.
  * @property {string | null} room  The room the session is in, or null.
  * @property {string[]} peers      The other peers of that room now.
+ * @property {Object<string, PeerMeta>} [meta]  Their metadata, by id.
  * @property {string} resume       The next resume token.
  * @property {string | number} [rid]
  */
@@ -83,7 +145,9 @@ export const PROTOCOL_VERSION = 1;
 /**
  * @typedef {Object} ErrorMessage
  * @property {'error'} type
- * @property {string} code      e.g. `bad-room`, `unauthorized`, `unknown-peer`, `rate-limited`.
+ * @property {string} code      e.g. `bad-room`, `unauthorized`, `unknown-peer`, `rate-limited`,
+ *     `forbidden` (a relay type the join token's grant leaves out, or `updateMeta()` when
+ *     the token pinned the metadata).
  * @property {string} message   For people, not for programs.
  * @property {string | number} [rid]
  */
@@ -136,6 +200,11 @@ export const PROTOCOL_VERSION = 1;
  * @property {JoinedMessage} joined
  * @property {PeerJoinedMessage} peer-joined
  * @property {PeerLeftMessage} peer-left
+ * @property {PeerUpdatedMessage} peer-updated  Another peer changed its metadata.
+ * @property {MetaUpdatedMessage} meta-updated  This peer's metadata changed (`updateMeta()`).
+ * @property {WatchingMessage} watching         A watch started (also again after a reconnect).
+ * @property {UnwatchedMessage} unwatched
+ * @property {PresenceEvent} presence           Who is in a watched room, after each change.
  * @property {LeftMessage} left                 After `leave()`, or when an admin removed this peer.
  * @property {FullMessage} full
  * @property {RelayedMessage} offer
@@ -194,7 +263,17 @@ export class ParleyError extends Error {
 const FATAL_CLOSE_CODES = new Set([1002, 1003, 1007, 1008, 1009]);
 
 // Answers that the server sends to one request, carrying its `rid`.
-const REPLY_TYPES = new Set(['joined', 'full', 'left', 'pong', 'resumed', 'error']);
+const REPLY_TYPES = new Set([
+  'joined',
+  'full',
+  'left',
+  'pong',
+  'resumed',
+  'error',
+  'meta-updated',
+  'watching',
+  'unwatched',
+]);
 
 /**
  * A connection to a parley server. Create one with `connect(url)`, or with
@@ -224,6 +303,13 @@ export class ParleyClient {
     this.room = null;
     /** The other peers of the room, in join order. @type {string[]} */
     this.peers = [];
+    /** The metadata of each peer of `peers`, by id. @type {Object<string, PeerMeta>} */
+    this.peerMeta = {};
+    /**
+     * The rooms this client watches, each with who is in it, kept up to date.
+     * @type {Map<string, PresenceEvent>}
+     */
+    this.watched = new Map();
     /** @type {ConnectionState} */
     this.state = 'idle';
 
@@ -244,6 +330,8 @@ export class ParleyClient {
     this._closedByClient = false;
     /** The settle functions of a pending connect(). */
     this._connecting = null;
+    /** The token of each watch, to watch again on a new connection. @type {Map<string, string | undefined>} */
+    this._watchTokens = new Map();
   }
 
   // ---------------------------------------------------------------- events
@@ -326,15 +414,59 @@ export class ParleyClient {
   /**
    * Joins a room (created on its first join). Resolves with `joined`; rejects with a
    * `ParleyError` whose `code` is `full`, or an error code such as `bad-room`,
-   * `already-in-room` or `unauthorized`.
+   * `already-in-room`, `unauthorized` or `bad-message` (a `meta` that is not an object
+   * or is too large).
    * @param {string} room
-   * @param {{token?: string}} [options]  `token`: a JWT, needed when the server has auth on.
+   * @param {{token?: string, meta?: PeerMeta}} [options]  `token`: a JWT, needed when the
+   *     server has auth on. `meta`: this peer's metadata, shown to the others (ignored
+   *     when the token pins metadata of its own).
    * @returns {Promise<JoinedMessage>}
    */
-  join(room, { token } = {}) {
+  join(room, { token, meta } = {}) {
     const message = { type: 'join', room };
     if (token !== undefined) message.token = token;
+    if (meta !== undefined) message.meta = meta;
     return this._request(message);
+  }
+
+  /**
+   * Replaces this peer's metadata; the others of the room get `peer-updated`. Resolves
+   * with `meta-updated`; rejects with `not-in-room`, `forbidden` (the join token pinned
+   * the metadata) or `bad-message`.
+   * @param {PeerMeta} meta
+   * @returns {Promise<MetaUpdatedMessage>}
+   */
+  updateMeta(meta) {
+    return this._request({ type: 'update-meta', meta });
+  }
+
+  /**
+   * Watches a room without joining it: resolves with `watching` (who is in it now),
+   * then `peer-joined`, `peer-left` and `peer-updated` of that room arrive as events
+   * (with its `room`), and `presence` after each. A watch takes no seat and receives no
+   * relayed messages. Rejects with `watch-limit`, `unauthorized`, `bad-room`. A watch
+   * outlives reconnects: the client watches again on the new connection.
+   * @param {string} room
+   * @param {{token?: string}} [options]  `token`: a JWT for that room, when auth is on.
+   * @returns {Promise<WatchingMessage>}
+   */
+  watch(room, { token } = {}) {
+    const message = { type: 'watch', room };
+    if (token !== undefined) message.token = token;
+    return this._request(message).then((answer) => {
+      this._watchTokens.set(room, token);
+      return answer;
+    });
+  }
+
+  /**
+   * Stops watching a room. Resolves with `unwatched`; rejects with `not-watching`.
+   * @param {string} room
+   * @returns {Promise<UnwatchedMessage>}
+   */
+  unwatch(room) {
+    this._watchTokens.delete(room);
+    return this._request({ type: 'unwatch', room });
   }
 
   /**
@@ -541,12 +673,14 @@ export class ParleyClient {
       this._resumeToken = message.resume ?? null;
       this.room = message.room ?? null;
       this.peers = [...(message.peers ?? [])];
+      this.peerMeta = { ...(message.meta ?? {}) };
       this._attempt = 0;
       this._setState('open');
       // What was queued during the drop goes first, so that anything the page sends
       // from its `resumed` listener keeps its place in the order.
       this._flushQueue();
       this._emit('resumed', message);
+      this._rewatch();
       return;
     }
     // The old session is gone: go on as the fresh one this connection created. What
@@ -557,6 +691,7 @@ export class ParleyClient {
     this._rejectAllPending('resume-failed', 'the session was lost; a new one started');
     this.room = null;
     this.peers = [];
+    this.peerMeta = {};
     if (welcome) this._adoptSession(welcome);
     this._attempt = 0;
     this._setState('open');
@@ -567,6 +702,21 @@ export class ParleyClient {
       room,
       code: message.type === 'error' ? message.code : message.type,
     });
+    this._rewatch();
+  }
+
+  /** Watches end with their connection; a new connection watches the same rooms again. */
+  _rewatch() {
+    for (const [room, token] of this._watchTokens) {
+      const message = { type: 'watch', room };
+      if (token !== undefined) message.token = token;
+      this._request(message).catch((err) => {
+        if (err.code === 'connection-lost' || err.code === 'closed') return;
+        this._watchTokens.delete(room);
+        this.watched.delete(room);
+        this._emit('error', { type: 'error', code: err.code, message: err.message });
+      });
+    }
   }
 
   _dispatch(message) {
@@ -587,24 +737,72 @@ export class ParleyClient {
     this._emit(message.type, message);
   }
 
-  /** Keeps `room` and `peers` in step with what the server says. */
+  /** Keeps `room`, `peers`, the metadata and the watched rooms in step with the server. */
   _track(message) {
+    const inRoom = this.room !== null && message.room === this.room;
     switch (message.type) {
       case 'joined':
         this.room = message.room;
         this.peers = [...(message.peers ?? [])];
+        this.peerMeta = { ...(message.meta ?? {}) };
         break;
       case 'peer-joined':
-        if (!this.peers.includes(message.id)) this.peers.push(message.id);
+        if (inRoom) {
+          if (!this.peers.includes(message.id)) this.peers.push(message.id);
+          this.peerMeta[message.id] = message.meta ?? {};
+        }
         break;
       case 'peer-left':
-        this.peers = this.peers.filter((id) => id !== message.id);
+        if (inRoom) {
+          this.peers = this.peers.filter((id) => id !== message.id);
+          delete this.peerMeta[message.id];
+        }
+        break;
+      case 'peer-updated':
+        if (inRoom && this.peers.includes(message.id)) this.peerMeta[message.id] = message.meta ?? {};
         break;
       case 'left':
         this.room = null;
         this.peers = [];
+        this.peerMeta = {};
         break;
     }
+    this._trackWatched(message);
+  }
+
+  /** Keeps `watched` up to date; emits `presence` after each change of a watched room. */
+  _trackWatched(message) {
+    if (message.type === 'watching') {
+      this.watched.set(message.room, {
+        room: message.room,
+        peers: [...(message.peers ?? [])],
+        meta: { ...(message.meta ?? {}) },
+      });
+    } else if (message.type === 'unwatched') {
+      this.watched.delete(message.room);
+      return;
+    } else {
+      const presence = this.watched.get(message.room);
+      if (!presence) return;
+      if (message.type === 'peer-joined') {
+        if (!presence.peers.includes(message.id)) presence.peers.push(message.id);
+        presence.meta[message.id] = message.meta ?? {};
+      } else if (message.type === 'peer-left') {
+        presence.peers = presence.peers.filter((id) => id !== message.id);
+        delete presence.meta[message.id];
+      } else if (message.type === 'peer-updated') {
+        presence.meta[message.id] = message.meta ?? {};
+      } else {
+        return;
+      }
+    }
+    const presence = this.watched.get(message.room);
+    // A copy: listeners may keep it.
+    this._emit('presence', {
+      room: presence.room,
+      peers: [...presence.peers],
+      meta: { ...presence.meta },
+    });
   }
 
   _connectionLost(code, reason) {
@@ -697,6 +895,9 @@ export class ParleyClient {
     this._resumeToken = null;
     this.room = null;
     this.peers = [];
+    this.peerMeta = {};
+    this.watched.clear();
+    this._watchTokens.clear();
     this._setState('closed');
     this._emit('close', event);
   }
