@@ -16,6 +16,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "parley/logging.hpp"
+#include "parley/redis_url.hpp"
 
 extern char** environ;  // POSIX: the process environment
 
@@ -336,8 +337,10 @@ std::optional<std::string> read_log_format(const json& value, KeyProblems& probl
 // The URL may carry a password, so it is not repeated in the message.
 std::optional<std::string> read_redis_url(const json& value, KeyProblems& problems) {
   auto url = read_string(value, problems);
-  if (url && !url->empty() && !starts_with(*url, "redis://") && !starts_with(*url, "rediss://")) {
-    problems.add("expected a URL starting with redis:// or rediss:// (or \"\" for a single node)");
+  if (!url || url->empty()) return url;
+  std::string error;
+  if (!parse_redis_url(*url, error)) {
+    problems.add(error);
     return std::nullopt;
   }
   return url;

@@ -427,13 +427,20 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{R"({"turn": {"secret": "s"}})", "turn.urls", "turn.secret"},
         ErrorCase{R"({"turn": {"urls": ["http://t"]}})", "turn.urls[0]", "turn:"},
         ErrorCase{R"({"cluster": {"redis": "http://127.0.0.1:6379"}})", "cluster.redis",
-                  "redis:// or rediss://"}));
+                  "starting with redis://"},
+        ErrorCase{R"({"cluster": {"redis": "rediss://127.0.0.1:6379"}})", "cluster.redis",
+                  "no TLS"},
+        ErrorCase{R"({"cluster": {"redis": "redis://127.0.0.1:0"}})", "cluster.redis",
+                  "port"},
+        ErrorCase{R"({"cluster": {"redis": "redis://127.0.0.1:6379/x"}})", "cluster.redis",
+                  "database number"},
+        ErrorCase{R"({"cluster": {"redis": "redis://"}})", "cluster.redis", "no host"}));
 
 TEST(ConfigErrors, AcceptTheEdgesOfEveryRange) {
   EXPECT_THAT(file_problems(R"({"listen": {"port": 65535}, "admin": {"port": 0},
       "threads": 256, "resume": {"grace": 0}, "limits": {"max_message_bytes": 64,
       "message_burst": 1, "max_peers_per_room": 1, "messages_per_second": 0.001},
-      "cluster": {"redis": "rediss://:pw@h:6380/2"}, "log": {"level": "off"}})"),
+      "cluster": {"redis": "redis://:pw@h:6380/2"}, "log": {"level": "off"}})"),
               SizeIs(0));
 }
 
@@ -488,6 +495,14 @@ TEST(ConfigErrors, EnvironmentValuesNameTheKeyAndTheVariable) {
                                        HasSubstr("not valid JSON"))));
   EXPECT_THAT(problems,
               Contains(AllOf(::testing::StartsWith("ice_servers: "), HasSubstr("not valid JSON"))));
+}
+
+TEST(ConfigErrors, ClusterRedisFromTheEnvironmentIsChecked) {
+  EXPECT_EQ(load_config("", {{"PARLEY_CLUSTER_REDIS", "redis://:pw@10.0.0.5:6380/3"}}).cluster.redis,
+            "redis://:pw@10.0.0.5:6380/3");
+  EXPECT_THAT(environment_problems({{"PARLEY_CLUSTER_REDIS", "rediss://10.0.0.5"}}),
+              ElementsAre(AllOf(::testing::StartsWith("cluster.redis: "), HasSubstr("no TLS"),
+                                HasSubstr("PARLEY_CLUSTER_REDIS"))));
 }
 
 TEST(ConfigErrors, CommandLineAddressIsChecked) {
