@@ -1,0 +1,17 @@
+# cmake -DOUTPUT=file.cpp -DSCRIPT_DIR=dir -DNAMES="a;b" -P embed_scripts.cmake
+# Writes the cluster's Lua scripts as C++ string literals, each with lib.lua first.
+file(READ ${SCRIPT_DIR}/lib.lua lib)
+set(text "// Generated from src/cluster/scripts/*.lua by embed_scripts.cmake: do not edit.\n")
+string(APPEND text "#include \"cluster/cluster_scripts.hpp\"\n\nnamespace parley {\n\n")
+string(APPEND text "const std::vector<ClusterScriptSource>& cluster_scripts() {\n")
+string(APPEND text "  static const std::vector<ClusterScriptSource> scripts{\n")
+foreach(name IN LISTS NAMES)
+  file(READ ${SCRIPT_DIR}/${name}.lua body)
+  string(FIND "${lib}${body}" ")parley_lua\"" clash)
+  if(NOT clash EQUAL -1)
+    message(FATAL_ERROR "${name}.lua contains the literal's delimiter")
+  endif()
+  string(APPEND text "      {\"${name}\", R\"parley_lua(${lib}\n-- ${name}.lua\n${body})parley_lua\"},\n")
+endforeach()
+string(APPEND text "  };\n  return scripts;\n}\n\n}  // namespace parley\n")
+file(WRITE ${OUTPUT} "${text}")

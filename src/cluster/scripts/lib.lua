@@ -1,0 +1,93 @@
+-- Shared by every script of the cluster (prepended to each at build time).
+-- Key names: docs/cluster.md. Every script uses Redis's clock (TIME), never a
+-- node's, so nodes need no synchronised clocks.
+local P = 'parley:'
+local NODES = P .. 'nodes'
+local ROOMS = P .. 'rooms'
+local AWAY = P .. 'away'
+local SEQ = P .. 'seq'
+local SEATED = P .. 'seated'
+
+local function peer_key(id) return P .. 'peer:' .. id end
+local function token_key(token) return P .. 'token:' .. token end
+local function room_key(room) return P .. 'room:' .. room end
+local function kept_key(id) return P .. 'kept:' .. id end
+local function node_key(node) return P .. 'node:' .. node end
+local function node_peers_key(node) return P .. 'nodepeers:' .. node end
+local function channel(node) return P .. 'ch:' .. node end
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function publish(node, event)
+  redis.call('PUBLISH', channel(node), cjson.encode(event))
+end
+
+-- The room's peers in join order, with the node each is live on ('' when away).
+local function members(room)
+  local ids = redis.call('ZRANGE', room_key(room), 0, -1)
+  local nodes = {}
+  for i, id in ipairs(ids) do
+    local fields = redis.call('HMGET', peer_key(id), 'node', 'state')
+    if fields[2] == 'live' and fields[1] then nodes[i] = fields[1] else nodes[i] = '' end
+  end
+  return ids, nodes
+end
+
+-- Tells each node with live peers in `room` (but `skip_node`, which tells its own
+-- peers itself, and never `except_id`) of `event`, once per node; `event.to`
+-- lists that node's receivers. Away peers learn of presence by `resumed.peers`.
+local function announce(room, event, skip_node, except_id)
+  local ids, nodes = members(room)
+  local groups = {}
+  for i, id in ipairs(ids) do
+    local node = nodes[i]
+    if id ~= except_id and node ~= '' and node ~= skip_node then
+      if not groups[node] then groups[node] = {} end
+      table.insert(groups[node], id)
+    end
+  end
+  for node, to in pairs(groups) do
+    event.to = to
+    publish(node, event)
+  end
+end
+
+-- Takes peer `id` out of its room; the others hear `reason`. An empty room is
+-- destroyed at once. Returns the room left ('' when in none).
+local function leave_room(id, reason, skip_node)
+  local key = peer_key(id)
+  local room = redis.call('HGET', key, 'room')
+  if not room or room == '' then return '' end
+  redis.call('ZREM', room_key(room), id)
+  redis.call('HSET', key, 'room', '', 'seq', '')
+  redis.call('DECR', SEATED)
+  if redis.call('EXISTS', room_key(room)) == 0 then
+    redis.call('HDEL', ROOMS, room)
+  else
+    announce(room, {t = 'left', room = room, id = id, reason = reason}, skip_node, id)
+  end
+  return room
+end
+
+-- Forgets peer `id` entirely: seat, record, token, kept messages, indexes.
+local function forget_peer(id, reason, skip_node)
+  local key = peer_key(id)
+  local fields = redis.call('HMGET', key, 'node', 'token')
+  local room = leave_room(id, reason, skip_node)
+  if fields[1] and fields[1] ~= '' then redis.call('SREM', node_peers_key(fields[1]), id) end
+  if fields[2] and fields[2] ~= '' then redis.call('DEL', token_key(fields[2])) end
+  redis.call('DEL', key, kept_key(id))
+  redis.call('ZREM', AWAY, id)
+  return room
+end
+
+-- Appends `text` to the messages kept for away peer `id`, dropping the oldest
+-- beyond `most`.
+local function keep(id, text, most)
+  local key = kept_key(id)
+  redis.call('RPUSH', key, text)
+  redis.call('LTRIM', key, -most, -1)
+end
