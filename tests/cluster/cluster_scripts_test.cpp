@@ -380,8 +380,12 @@ TEST_F(ClusterScriptsTest, NothingOfADeadNodeStays) {
   a->run("lost", {"deadpeerLost4", "nodeA", "1"});  // lost, never sealed: A dies
   b->relay("livepeer2", "", "kept for deadpeerLost4");
 
-  // Node A is killed: its heartbeat key lapses (deleted here instead of waiting).
-  server.command({"DEL", "parley:node:nodeA"});
+  // Node A is killed: its last heartbeat (a short TTL here) lapses.
+  a->run("heartbeat", {"nodeA", "100"});
+  EXPECT_EQ(b->run("reap", {"1", "100"}).elements[1].integer, 0);  // alive: nothing to do
+  ASSERT_TRUE(run_until(context, [&] {
+    return server.command({"EXISTS", "parley:node:nodeA"}).integer == 0;
+  }));
   const std::size_t before = b->events.size();
   const RedisReply reaped = b->run("reap", {"1", "100"});
   EXPECT_EQ(reaped.elements[0].integer, 1);  // one dead node done

@@ -1,9 +1,10 @@
 #include "redis_server.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,8 +15,6 @@
 #include <thread>
 
 #include <hiredis/hiredis.h>
-
-extern char** environ;
 
 namespace parley::test {
 
@@ -101,9 +100,21 @@ bool RedisServer::try_start() {
   std::vector<char*> argv;
   for (auto& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
-  pid_t pid = -1;
-  if (::posix_spawnp(&pid, "redis-server", nullptr, nullptr, argv.data(), environ) != 0)
-    throw std::runtime_error("cannot run redis-server (scripts/install-deps installs it)");
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    // The server dies with the test, even one killed by a timeout, and holds
+    // none of its output pipes (it logs to its file).
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(1);
+    const int null = ::open("/dev/null", O_RDWR);
+    ::dup2(null, STDIN_FILENO);
+    ::dup2(null, STDOUT_FILENO);
+    ::dup2(null, STDERR_FILENO);
+    ::execvp("redis-server", argv.data());
+    ::_exit(127);
+  }
   pid_ = pid;
   // A bounded poll: the server answers PING within milliseconds.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
@@ -111,6 +122,8 @@ bool RedisServer::try_start() {
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {  // it exited: port taken?
       pid_ = -1;
+      if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+        throw std::runtime_error("cannot run redis-server (scripts/install-deps installs it)");
       return false;
     }
     if (answers_ping()) return true;
