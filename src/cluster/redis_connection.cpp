@@ -118,17 +118,14 @@ void RedisConnection::stop() {
 
 void RedisConnection::connect() {
   state_ = State::connecting;
-  const std::uint64_t attempt = generation_;
-  timer_.expires_after(seconds(options_.connect_timeout));
-  timer_.async_wait([self = shared_from_this(), attempt](boost::system::error_code ec) {
-    if (ec || self->generation_ != attempt || self->state_ != State::connecting) return;
-    self->fail("no connection within " + std::to_string(self->options_.connect_timeout) + " s");
-  });
+  endpoints_.clear();
+  next_endpoint_ = 0;
+  arm_connect_timeout();
   // hiredis would resolve the name with a blocking getaddrinfo: Asio does it.
   resolver_.async_resolve(
       options_.url.host, std::to_string(options_.url.port),
-      [self = shared_from_this(), attempt](boost::system::error_code ec,
-                                           asio::ip::tcp::resolver::results_type results) {
+      [self = shared_from_this(), attempt = generation_](
+          boost::system::error_code ec, asio::ip::tcp::resolver::results_type results) {
         if (self->stopping_ || self->generation_ != attempt) return;
         if (ec == asio::error::operation_aborted) return;  // timed out: handled there
         if (ec || results.empty()) {
@@ -136,7 +133,27 @@ void RedisConnection::connect() {
                      (ec ? ec.message() : std::string("no address")));
           return;
         }
-        self->connect_to(results.begin()->endpoint());
+        for (const auto& entry : results) self->endpoints_.push_back(entry.endpoint());
+        self->try_next_endpoint();
+      });
+}
+
+// A name may have several addresses (localhost: ::1 and 127.0.0.1): each is
+// tried in turn, each within the connect timeout, before the backoff.
+bool RedisConnection::try_next_endpoint() {
+  if (stopping_ || next_endpoint_ >= endpoints_.size()) return false;
+  state_ = State::connecting;
+  arm_connect_timeout();
+  connect_to(endpoints_[next_endpoint_++]);
+  return true;
+}
+
+void RedisConnection::arm_connect_timeout() {
+  timer_.expires_after(seconds(options_.connect_timeout));
+  timer_.async_wait(
+      [self = shared_from_this(), attempt = generation_](boost::system::error_code ec) {
+        if (ec || self->generation_ != attempt || self->state_ != State::connecting) return;
+        self->fail("no connection within " + std::to_string(self->options_.connect_timeout) + " s");
       });
 }
 
@@ -238,7 +255,7 @@ void RedisConnection::fail(const std::string& why) {
     return;
   }
   resolver_.cancel();
-  schedule_reconnect();
+  if (!try_next_endpoint()) schedule_reconnect();
 }
 
 void RedisConnection::cleanup(void* data) {
@@ -271,7 +288,9 @@ void RedisConnection::context_gone() {
   // We may be inside hiredis: continue from the event loop.
   asio::post(strand_, [self = shared_from_this(), was_connected, why] {
     if (was_connected && self->on_down_) guarded("on_down", [&] { self->on_down_(why); });
-    if (!self->context_) self->schedule_reconnect();
+    if (self->context_) return;
+    if (!was_connected && self->try_next_endpoint()) return;
+    self->schedule_reconnect();
   });
 }
 

@@ -96,6 +96,8 @@ class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
   RedisConnection(boost::asio::any_io_executor executor, RedisOptions options);
 
   void connect();
+  bool try_next_endpoint();
+  void arm_connect_timeout();
   void connect_to(const boost::asio::ip::tcp::endpoint& endpoint);
   void log_in();
   void logged_in();
@@ -123,6 +125,9 @@ class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
   boost::asio::steady_timer timer_;  // connect timeout, then reconnect delay
   Backoff backoff_;
 
+  // The addresses of the host, tried in order at each attempt.
+  std::vector<boost::asio::ip::tcp::endpoint> endpoints_;
+  std::size_t next_endpoint_ = 0;
   // The current hiredis context and its socket; null between connections.
   redisAsyncContext* context_ = nullptr;
   std::optional<boost::asio::posix::stream_descriptor> socket_;

@@ -169,5 +169,13 @@ TEST_F(RedisConnectionTest, CommandsInFlightFailWhenTheConnectionIsLost) {
   ASSERT_TRUE(run_until(context, [&] { return redis->connections() == 2 && redis->connected(); }));
 }
 
+TEST_F(RedisConnectionTest, ResolvesAHostNameAndTriesEachAddress) {
+  RedisServer server;  // on 127.0.0.1 only: where localhost is ::1 first, that one fails
+  auto redis =
+      connections.emplace_back(connect("redis://localhost:" + std::to_string(server.port())));
+  ASSERT_TRUE(run_until(context, [&] { return redis->connected(); }));
+  EXPECT_EQ(call(*redis, {"PING"}).text, "PONG");
+}
+
 }  // namespace
 }  // namespace parley
