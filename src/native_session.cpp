@@ -36,7 +36,9 @@ void NativeSession::on_message(std::string_view text) {
       break;
     case RateLimiter::Verdict::drop:
       first_message_ = false;
-      send_error(ErrorCode::rate_limited, "too many messages: this one was dropped", std::nullopt);
+      // Not parsed, but the client learns which request was dropped.
+      send_error(ErrorCode::rate_limited, "too many messages: this one was dropped",
+                 find_rid(text));
       return;
     case RateLimiter::Verdict::close:
       context_.metrics.rate_limit_closes_total.fetch_add(1, std::memory_order_relaxed);

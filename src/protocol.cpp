@@ -295,6 +295,80 @@ ParseResult parse_client_message(std::string_view text) {
   return parse_text(parser, document.dump(-1, ' ', false, json::error_handler_t::replace), failure);
 }
 
+namespace {
+
+// The on-demand API reads only what it is asked for: its first stage (UTF-8
+// check and structure index) runs over the whole text, but nothing else is
+// built. It needs padding past the text, like FastParser.
+class RidFinder {
+ public:
+  std::optional<json> find(std::string_view text) {
+    if (padded_.size() < text.size() + simdjson::SIMDJSON_PADDING)
+      padded_.resize(text.size() + simdjson::SIMDJSON_PADDING);
+    std::copy(text.begin(), text.end(), padded_.begin());
+    simdjson::ondemand::document document;
+    if (parser_.iterate(padded_.data(), text.size(), padded_.size()).get(document)) return {};
+    simdjson::ondemand::object object;
+    if (document.get_object().get(object)) return {};
+    std::optional<json> rid;
+    for (auto field : object) {
+      std::string_view key;
+      if (field.unescaped_key().get(key)) return {};
+      if (key != "rid") continue;  // its value is skipped by the next step
+      // A member written twice counts with its last value, as in the full parse.
+      simdjson::ondemand::value value;
+      if (field.value().get(value)) return {};
+      rid = rid_of(value);
+    }
+    // Nothing may follow the object (`{"rid":1} x` is not JSON).
+    if (document.current_location().error() != simdjson::OUT_OF_BOUNDS) return {};
+    return rid;
+  }
+
+ private:
+  static std::optional<json> rid_of(simdjson::ondemand::value value) {
+    simdjson::ondemand::json_type type;
+    if (value.type().get(type)) return {};
+    json rid;
+    if (type == simdjson::ondemand::json_type::string) {
+      std::string_view s;
+      if (value.get_string().get(s) || utf8_length(s) > 64) return {};
+      rid = std::string(s);
+    } else if (type == simdjson::ondemand::json_type::number) {
+      simdjson::ondemand::number_type number_type;
+      if (value.get_number_type().get(number_type)) return {};
+      if (number_type == simdjson::ondemand::number_type::signed_integer) {
+        std::int64_t n;
+        if (value.get_int64().get(n)) return {};
+        rid = n;
+      } else if (number_type == simdjson::ondemand::number_type::unsigned_integer) {
+        std::uint64_t n;
+        if (value.get_uint64().get(n)) return {};
+        rid = n;
+      } else {
+        double n;
+        if (value.get_double().get(n)) return {};
+        rid = n;
+      }
+      if (rid.dump().size() > 64) return {};
+    } else {
+      return {};
+    }
+    return rid;
+  }
+
+  simdjson::ondemand::parser parser_;
+  std::vector<char> padded_;
+};
+
+}  // namespace
+
+std::optional<json> find_rid(std::string_view text) {
+  thread_local RidFinder finder;
+  if (text.starts_with(kByteOrderMark)) text.remove_prefix(kByteOrderMark.size());
+  return finder.find(text);
+}
+
 std::string stamp_from(std::string_view text, bool has_from, std::string_view from_id) {
   if (has_from) {
     json document = json::parse(text, nullptr, /*allow_exceptions=*/false);

@@ -206,6 +206,23 @@ ParsedPacket parse_packet(std::string_view text) {
   return {std::move(packet), ParseError::malformed};
 }
 
+std::optional<std::uint64_t> event_ack_id(std::string_view text) {
+  if (text.empty() || text.front() != static_cast<char>(PacketType::event)) return {};
+  std::size_t i = 1;
+  if (i < text.size() && text[i] == '/') {
+    // Only the default namespace exists; `/,` is the default written out.
+    if (!text.substr(i).starts_with("/,")) return {};
+    i += 2;
+  }
+  const std::size_t digits_start = i;
+  while (i < text.size() && i - digits_start <= kMaxAckIdDigits && is_digit(text[i])) ++i;
+  const std::size_t digits = i - digits_start;
+  if (digits == 0 || digits > kMaxAckIdDigits || i == text.size() || text[i] != '[') return {};
+  std::uint64_t id = 0;
+  std::from_chars(text.data() + digits_start, text.data() + i, id);
+  return id;
+}
+
 std::string connect_packet(std::string_view sid) {
   return "40" + json{{"sid", sid}}.dump();
 }

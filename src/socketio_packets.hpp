@@ -123,6 +123,10 @@ struct ParsedPacket {
 // JSON nested deeper than protocol.hpp's kMaxJsonDepth is malformed.
 ParsedPacket parse_packet(std::string_view text);
 
+// The acknowledgement id of an EVENT packet on the default namespace, read from
+// its header only (for a packet that is dropped unread: the rate limit).
+std::optional<std::uint64_t> event_ack_id(std::string_view text);
+
 // Event names that socket.io reserves for itself; a client may not emit them.
 bool is_reserved_event_name(std::string_view name);
 

@@ -56,8 +56,13 @@ void SocketioPeer::on_message(std::string_view text) {
     case RateLimiter::Verdict::accept:
       break;
     case RateLimiter::Verdict::drop:
-      // A dropped packet gets no acknowledgement either: it was not read.
-      if (connected()) fail(ErrorCode::rate_limited, "too many messages: this one was dropped");
+      // The packet is not parsed; an event that asks for an acknowledgement
+      // gets one that says it was dropped, so the client knows which it was.
+      if (connected()) {
+        json result = fail(ErrorCode::rate_limited, "too many messages: this one was dropped");
+        if (const auto ack_id = socketio::event_ack_id(text))
+          send(socketio::ack_packet(*ack_id, json::array({std::move(result)})));
+      }
       return;
     case RateLimiter::Verdict::close:
       context_.metrics.rate_limit_closes_total.fetch_add(1, std::memory_order_relaxed);

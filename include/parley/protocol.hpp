@@ -69,6 +69,12 @@ using ParseResult = std::variant<ClientMessage, ProtocolError>;
 // Safe to call from several threads at once (each has its own parser).
 ParseResult parse_client_message(std::string_view text);
 
+// The valid top-level `rid` of a message that is dropped unread (rate limit):
+// found without the full parse, and only when the text is a JSON object and its
+// `rid` (the last one, if written twice) is a string or number of at most 64
+// characters. The other members are skipped, not checked.
+std::optional<nlohmann::json> find_rid(std::string_view text);
+
 // Room names: 1 to 64 bytes of UTF-8, no control characters. (UTF-8 validity is
 // the JSON parser's and the WebSocket layer's job.)
 bool is_valid_room_name(std::string_view room);

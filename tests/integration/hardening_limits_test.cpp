@@ -38,8 +38,7 @@ std::vector<Frame> split_frames(const std::string& bytes) {
     } else if (len == 127) {
       if (pos + 10 > bytes.size()) break;
       len = 0;
-      for (int i = 0; i < 8; ++i)
-        len = (len << 8) | static_cast<unsigned char>(bytes[pos + 2 + i]);
+      for (int i = 0; i < 8; ++i) len = (len << 8) | static_cast<unsigned char>(bytes[pos + 2 + i]);
       header = 10;
     }
     if (pos + header + len > bytes.size()) break;
@@ -55,11 +54,16 @@ bool valid_utf8(const std::string& s) {
   for (std::size_t i = 0; i < s.size();) {
     const auto c = static_cast<unsigned char>(s[i]);
     std::size_t extra = 0;
-    if (c < 0x80) extra = 0;
-    else if (c >= 0xC2 && c <= 0xDF) extra = 1;
-    else if ((c & 0xF0) == 0xE0) extra = 2;
-    else if (c >= 0xF0 && c <= 0xF4) extra = 3;
-    else return false;
+    if (c < 0x80)
+      extra = 0;
+    else if (c >= 0xC2 && c <= 0xDF)
+      extra = 1;
+    else if ((c & 0xF0) == 0xE0)
+      extra = 2;
+    else if (c >= 0xF0 && c <= 0xF4)
+      extra = 3;
+    else
+      return false;
     if (s.size() - i <= extra) return false;
     for (std::size_t k = 1; k <= extra; ++k)
       if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
@@ -192,11 +196,9 @@ TEST(HardeningLimits, TokenBucketDropsThenClosesWith1008) {
   }
   for (std::size_t i = 2; i < texts.size(); ++i) {
     const json answer = json::parse(texts[i]);
-    if (i < 6) {
-      EXPECT_EQ(answer["rid"], i - 1);
-    } else {
+    EXPECT_EQ(answer["rid"], i - 1);  // pongs, then rate-limited errors: each its own rid
+    if (i >= 6) {
       EXPECT_EQ(answer["code"], "rate-limited");
-      EXPECT_FALSE(answer.contains("rid"));
     }
   }
   const auto close = parse_close_frame(got);
@@ -205,6 +207,46 @@ TEST(HardeningLimits, TokenBucketDropsThenClosesWith1008) {
   expect_sane_reason(*close);
   EXPECT_EQ(metric_value(server.admin_port(), "parley_rate_limit_closes_total"), 1);
   EXPECT_EQ(metric_value(server.admin_port(), "parley_errors_total{code=\"rate-limited\"}"), 5);
+}
+
+// A dropped message is not parsed, but its `rid` is found and echoed when the
+// text is a JSON object with a valid one; anything else gets no `rid`.
+TEST(HardeningLimits, RateLimitedErrorsCarryTheDroppedMessagesRid) {
+  Config config = test_config();
+  config.limits.message_burst = 20;
+  config.limits.messages_per_second = 0.001;  // no refill within the test
+  TestServer server(config);
+  auto client = connect_peer(server.port());
+  for (int i = 0; i < 20; ++i) client->send({{"type", "ping"}});
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(client->recv()["type"], "pong");
+
+  const std::string long_rid(65, 'r');
+  const std::vector<std::pair<std::string, json>> drops = {
+      {R"({"type":"ping","rid":"p-1"})", "p-1"},
+      {R"({"type":"offer","sdp":"v=0","rid":42})", 42},
+      {R"({"rid":-7,"type":"what"})", -7},  // other members are not checked
+      {R"({"type":"ping","rid":1.5})", 1.5},
+      {R"({"type":"ping","rid":"first","rid":"last"})", "last"},
+      {R"({"type":"ping","rid":"caf\u00e9"})", "caf\u00e9"},
+      {R"({"type":"ping","rid":null})", nullptr},
+      {R"({"type":"ping","rid":")" + long_rid + R"("})", nullptr},
+      {R"({"type":"ping","rid":{"a":1}})", nullptr},
+      {R"({"type":"message","data":{"rid":5}})", nullptr},  // not top-level
+      {R"([{"rid":5}])", nullptr},
+      {R"({"rid":5} {"rid":6})", nullptr},
+      {R"({"rid":5,)", nullptr},
+      {"not json", nullptr},
+  };
+  for (const auto& [text, rid] : drops) client->send_text(text);
+  for (const auto& [text, rid] : drops) {
+    const json answer = client->recv();
+    EXPECT_EQ(answer["type"], "error") << text;
+    EXPECT_EQ(answer["code"], "rate-limited") << text;
+    if (rid.is_null())
+      EXPECT_FALSE(answer.contains("rid")) << text << " -> " << answer.dump();
+    else
+      EXPECT_EQ(answer["rid"], rid) << text << " -> " << answer.dump();
+  }
 }
 
 TEST(HardeningLimits, FragmentsThatGrowPastTheMessageLimitClose1009) {
@@ -281,8 +323,8 @@ TEST(HardeningLimits, PermessageDeflateIsNeverNegotiated) {
   raw.write(std::string(kUpgradeHead) +
             "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
             "Sec-WebSocket-Extensions: x-webkit-deflate-frame\r\n\r\n");
-  const std::string answer =
-      read_until(raw, "", [](const std::string& b) { return b.find("\r\n\r\n") != std::string::npos; });
+  const std::string answer = read_until(
+      raw, "", [](const std::string& b) { return b.find("\r\n\r\n") != std::string::npos; });
   EXPECT_EQ(answer.rfind("HTTP/1.1 101 ", 0), 0u) << answer;
   std::string lower = answer.substr(0, answer.find("\r\n\r\n"));
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -303,7 +345,8 @@ TEST(HardeningLimits, ServerCloseReasonsAreShortValidUtf8) {
     RawClient raw(server.port());
     std::string got = raw.upgrade();
     raw.write(make_frame(0x82, "\x01\x02"));
-    got = read_until(raw, got, [](const std::string& b) { return parse_close_frame(b).has_value(); });
+    got =
+        read_until(raw, got, [](const std::string& b) { return parse_close_frame(b).has_value(); });
     const auto close = parse_close_frame(got);
     ASSERT_TRUE(close.has_value());
     EXPECT_EQ(close->code, 1003u);

@@ -210,3 +210,29 @@ TEST(Protocol, EveryErrorCodeHasItsWireName) {
 
 }  // namespace
 }  // namespace parley
+
+namespace parley {
+namespace {
+
+TEST(Protocol, FindRidReadsOnlyAValidTopLevelRid) {
+  EXPECT_EQ(*find_rid(R"({"type":"ping","rid":"a"})"), "a");
+  EXPECT_EQ(*find_rid("\xEF\xBB\xBF"
+                      R"({"rid":3})"),
+            3);
+  EXPECT_EQ(*find_rid(R"({"data":[[[{"rid":1}]]],"rid":18446744073709551615})"),
+            18446744073709551615u);
+  EXPECT_EQ(*find_rid(R"({"rid":")" + std::string(64, 'x') + "\"}"), std::string(64, 'x'));
+  EXPECT_FALSE(find_rid(R"({"rid":")" + std::string(65, 'x') + "\"}"));
+  EXPECT_FALSE(find_rid(R"({"rid":123456789012345678901234567890})"));  // beyond 64 bits
+  EXPECT_FALSE(find_rid(R"({"rid":true})"));
+  EXPECT_FALSE(find_rid(R"({"rid":[1]})"));
+  EXPECT_FALSE(find_rid(R"({"type":"ping"})"));
+  EXPECT_FALSE(find_rid(R"("rid")"));
+  EXPECT_FALSE(find_rid(""));
+  EXPECT_FALSE(find_rid(R"({"rid":1)"));
+  EXPECT_FALSE(find_rid("{\"rid\":\"\xff\"}"));  // invalid UTF-8
+  EXPECT_FALSE(find_rid(std::string(100000, '[')));
+}
+
+}  // namespace
+}  // namespace parley

@@ -367,6 +367,28 @@ TEST_F(SocketioPeerTest, RateLimitDropsThenCloses) {
   EXPECT_EQ(alice->closed, 1008);
 }
 
+// A dropped event is not parsed, but one that asks for an acknowledgement gets
+// it, saying rate-limited: the client's callback learns which event was lost.
+TEST_F(SocketioPeerTest, RateLimitedEventsGetTheirAcknowledgement) {
+  Config config;
+  config.limits.message_burst = 6;
+  config.limits.messages_per_second = 0.001;
+  use(config);
+  auto alice = client();
+  alice->connect();  // one token
+  for (int i = 0; i < 5; ++i) alice->emit({"custom"});
+  alice->say(R"(217["join","r"])");
+  EXPECT_EQ(alice->next_event()[1]["code"], "rate-limited");
+  EXPECT_EQ(alice->next(), R"(4317[{"code":"rate-limited","ok":false}])");
+  alice->say(R"(2/,18["message","r",{}])");  // the default namespace written out
+  EXPECT_EQ(alice->next_event()[1]["code"], "rate-limited");
+  EXPECT_EQ(alice->next(), R"(4318[{"code":"rate-limited","ok":false}])");
+  alice->say(R"(2["join","r"])");  // no acknowledgement asked for
+  EXPECT_EQ(alice->next_event()[1]["code"], "rate-limited");
+  EXPECT_TRUE(alice->sent.empty());
+  EXPECT_FALSE(registry.room_of(alice->peer->id()));
+}
+
 TEST_F(SocketioPeerTest, AuthTokenComesWithConnect) {
   Config config;
   config.auth.jwt_secret = "secret";
