@@ -153,8 +153,10 @@ bool SocketioEndpoint::route_websocket(Stream& stream, HttpRequest&& request,
     }
     link = SocketioWsLink::probe(std::move(session));
   }
-  start_websocket(std::move(stream), std::move(request), std::move(slot), std::move(link),
-                  ws_limits_from(*config), context_, ctx.remote_address);
+  WsLimits limits = ws_limits_from(*config);
+  limits.counts_as_new_connection = sid.empty();  // an upgrade continues a counted session
+  start_websocket(std::move(stream), std::move(request), std::move(slot), std::move(link), limits,
+                  context_, ctx.remote_address);
   return true;
 }
 

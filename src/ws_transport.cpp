@@ -34,6 +34,13 @@ bool server_closed_with_code(const beast::error_code& ec) {
          ec == websocket::error::message_too_big || ec == websocket::error::buffer_overflow;
 }
 
+// RFC 6455 7.4: the codes a peer may send in a close frame. The rest (below
+// 1000, 1004-1006, 1014-2999, 5000 and up) fail the connection with 1002.
+bool is_valid_close_code(std::uint16_t code) {
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1013) ||
+         (code >= 3000 && code <= 4999);
+}
+
 // The TCP socket under a websocket stream: a plain socket (ws://), or the one
 // under a beast::tcp_stream inside TLS (wss://).
 template <class Stream>
@@ -90,7 +97,10 @@ class BeastWsTransport final : public WsTransport,
     ws_.read_message_max(limits_.max_message_bytes);
     ws_.auto_fragment(false);
     ws_.text(true);
-    ws_.control_callback([this](websocket::frame_type, std::string_view) { heard(); });
+    ws_.control_callback([this](websocket::frame_type kind, std::string_view) {
+      heard();
+      if (kind == websocket::frame_type::close) on_close_frame();
+    });
     ws_.async_accept(
         request, beast::bind_front_handler(&BeastWsTransport::on_accept, this->shared_from_this()));
   }
@@ -170,7 +180,8 @@ class BeastWsTransport final : public WsTransport,
     opened_ = true;
     tracker_key_ = context_.sessions.add(this->weak_from_this());
     context_.metrics.connections.fetch_add(1, std::memory_order_relaxed);
-    context_.metrics.connections_total.fetch_add(1, std::memory_order_relaxed);
+    if (limits_.counts_as_new_connection)
+      context_.metrics.connections_total.fetch_add(1, std::memory_order_relaxed);
     spdlog::debug("connection opened from {}", remote_address_);
     heard();
     last_ping_ = steady::now();
@@ -206,6 +217,16 @@ class BeastWsTransport final : public WsTransport,
     // are the normal case); the next message allocates one of the right size.
     buffer_.release();
     read_next();  // also while closing: the close handshake completes in a read
+  }
+
+  // Called by Beast inside the read, after it parsed a close frame and before it
+  // echoes it. Beast has already failed a one-byte body and the codes RFC 6455
+  // reserves below 5000 with 1002; codes from 5000 up it would echo. Closing
+  // here first makes Beast send our 1002 instead of its echo.
+  void on_close_frame() {
+    const std::uint16_t code = ws_.reason().code;
+    if (code == websocket::close_code::none || is_valid_close_code(code)) return;
+    close_with(1002, "invalid close code", CloseKind::ended);
   }
 
   // The one place where a read error decides how the session ended.

@@ -49,6 +49,9 @@ struct WsLimits {
   double handshake_timeout = 10;
   double ping_interval = 20;
   double ping_timeout = 20;
+  // False for a socket.io upgrade: the session was counted in
+  // parley_connections_total when it opened over long-polling.
+  bool counts_as_new_connection = true;
 };
 
 class WsTransport {

@@ -140,6 +140,36 @@ TEST(SocketioEndpoint, ConnectionGaugeCountsPollingSessions) {
       [&] { return metric_value(server.admin_port(), "parley_connections") == before; }));
 }
 
+// A client that upgrades from long-polling to WebSocket is one connection, in
+// parley_connections_total as in the gauge; a WebSocket-only client is another.
+TEST(SocketioEndpoint, AnUpgradedSessionCountsOnceInConnectionsTotal) {
+  TestServer server;
+  const auto total = [&] { return metric_value(server.admin_port(), "parley_connections_total"); };
+  const auto open = [&] { return metric_value(server.admin_port(), "parley_connections"); };
+  PollingPeer sio = PollingPeer::open(server.port());
+  sio.connect();
+  EXPECT_EQ(total(), 1);
+  {
+    WsClient probe(server.port(), websocket(sio.sid));
+    auto held = std::async(std::launch::async, [&] { return sio.get(); });
+    probe.send_text("2probe");
+    EXPECT_EQ(probe.recv_text(), "3probe");
+    EXPECT_EQ(held.get().body, "6");
+    probe.send_text("5");
+    probe.send_text(R"(42["join","counted"])");
+    EXPECT_EQ(probe.recv_text(), R"(42["joined","counted",")" + sio.id + R"("])");
+    EXPECT_EQ(total(), 1);
+    EXPECT_EQ(open(), 1);
+
+    WsClient direct(server.port(), websocket());
+    EXPECT_EQ(direct.recv_text().front(), '0');  // the open packet
+    EXPECT_EQ(total(), 2);
+    EXPECT_EQ(open(), 2);
+  }
+  EXPECT_TRUE(TestServer::eventually([&] { return open() == 0; }));
+  EXPECT_EQ(total(), 2);
+}
+
 TEST(SocketioEndpoint, DrainAnswersAHeldGetWithClose) {
   TestServer server;
   PollingPeer sio = PollingPeer::open(server.port());
