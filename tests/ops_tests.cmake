@@ -23,5 +23,6 @@ set_tests_properties(ops.systemd-unit ops.dev-cert ops.make-token PROPERTIES
 add_test(NAME ops.docker-smoke
   COMMAND ${PARLEY_BASH} ${PROJECT_SOURCE_DIR}/scripts/docker-smoke
   WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+# Its WebSocket clients use tests/node_modules (the `ws` package): after node.npm-ci.
 set_tests_properties(ops.docker-smoke PROPERTIES
-  LABELS "ops;docker" TIMEOUT 2700 RUN_SERIAL TRUE)
+  LABELS "ops;docker" TIMEOUT 2700 RUN_SERIAL TRUE FIXTURES_REQUIRED parley_node_modules)

@@ -6,16 +6,13 @@
 //                                                          "holding", then "closed <code>"
 //                                                          when the server closes it
 //
-// Uses the WebSocket built into Node.js (22+, or 20/21 with
-// --experimental-websocket). Every wait is bounded: a missing message fails with
-// what was expected instead of hanging. Exit 0: pass, 1: fail.
+// Uses the `ws` package of tests/node_modules (`npm ci` in tests/), not a global
+// WebSocket: Debian 12's Node.js 18 has none. Every wait is bounded: a missing
+// message fails with what was expected instead of hanging. Exit 0: pass, 1: fail.
+
+import WebSocket from 'ws';
 
 const WAIT_MS = 10000;
-
-if (typeof WebSocket !== 'function') {
-  console.error('relay_smoke: this Node.js has no WebSocket (run it with --experimental-websocket)');
-  process.exit(1);
-}
 
 // One WebSocket client that queues what it receives, so that a test can wait
 // for a message that has already arrived.
@@ -37,7 +34,7 @@ class Peer {
     this.socket.addEventListener('message', (event) => {
       let message;
       try {
-        message = JSON.parse(event.data);
+        message = JSON.parse(String(event.data));
       } catch {
         message = { unparsable: String(event.data) };
       }
