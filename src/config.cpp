@@ -603,10 +603,7 @@ void apply_environment(Config& config, const std::map<std::string, std::string>&
   for (const auto& [name, text] : environment) {
     if (!starts_with(name, kEnvironmentPrefix)) continue;
     const Setting* setting = find_setting_by_environment_name(name);
-    if (setting == nullptr) {
-      problems.push_back(name + ": unknown key " + guessed_key(name));
-      continue;
-    }
+    if (setting == nullptr) continue;  // config_warnings() names it: other tools share PARLEY_*
     KeyProblems key_problems(setting->key, name, problems);
     if (const auto value = environment_value(*setting, text, key_problems)) {
       setting->apply(config, *value, key_problems);
@@ -730,6 +727,22 @@ Config load_config(const std::string& file, const std::map<std::string, std::str
   check_combinations(config, problems);
   if (!problems.empty()) throw ConfigError(std::move(problems));
   return config;
+}
+
+std::vector<std::string> config_warnings(const Config& config,
+                                         const std::map<std::string, std::string>& environment) {
+  std::vector<std::string> warnings;
+  for (const auto& [name, text] : environment) {
+    if (!starts_with(name, kEnvironmentPrefix) || find_setting_by_environment_name(name)) continue;
+    warnings.push_back(name + ": unknown variable, ignored (there is no key " + guessed_key(name) +
+                       ")");
+  }
+  if (!config.cluster.redis.empty()) {
+    warnings.push_back(
+        "cluster.redis: the cluster is not there yet (coming in a later release); this node "
+        "keeps its rooms to itself, so every peer of a call must reach the same node");
+  }
+  return warnings;
 }
 
 std::map<std::string, std::string> parley_environment() {

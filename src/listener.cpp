@@ -20,11 +20,12 @@ Listener::Listener(ServerContext& context, HttpRouter& router,
 void Listener::listen(const std::string& address, std::uint16_t port) {
   boost::system::error_code ec;
   const auto ip = net::ip::make_address(address, ec);
-  if (ec) throw std::runtime_error("cannot listen on " + address + ": not an IP address");
+  if (ec) throw ListenError("cannot listen on " + address + ": not an IP address", ec);
   const tcp::endpoint endpoint(ip, port);
   auto fail = [&](const char* step) {
-    throw std::runtime_error(std::string("cannot listen on ") + address + ":" +
-                             std::to_string(port) + " (" + step + "): " + ec.message());
+    throw ListenError(std::string("cannot listen on ") + address + ":" + std::to_string(port) +
+                          " (" + step + "): " + ec.message(),
+                      ec);
   };
   acceptor_.open(endpoint.protocol(), ec);
   if (ec) fail("open");

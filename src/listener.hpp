@@ -4,6 +4,8 @@
 
 #include <functional>
 #include <memory>
+#include <stdexcept>
+#include <string>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -12,6 +14,18 @@
 
 namespace parley {
 
+// A listener that could not open: the message names the endpoint and the step,
+// the code says why (address_in_use, access_denied, ...).
+class ListenError : public std::runtime_error {
+ public:
+  ListenError(const std::string& message, boost::system::error_code code)
+      : std::runtime_error(message), code_(code) {}
+  boost::system::error_code code() const { return code_; }
+
+ private:
+  boost::system::error_code code_;
+};
+
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
   // `tls` is asked for the current TLS context at each accept (a reload may
@@ -19,7 +33,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   Listener(ServerContext& context, HttpRouter& router,
            std::function<std::shared_ptr<boost::asio::ssl::context>()> tls);
 
-  // Binds and listens; throws std::runtime_error naming the endpoint on failure.
+  // Binds and listens; throws ListenError naming the endpoint on failure.
   void listen(const std::string& address, std::uint16_t port);
   void start();
   void stop();  // from any thread

@@ -14,8 +14,9 @@ int main(int argc, char** argv) {
   if (auto exit_code = parley::parse_command_line(argc, argv, options, std::cout, std::cerr))
     return *exit_code;
 
-  auto load = [&options] {
-    return parley::load_config(options.config_file, parley::parley_environment(), options.overrides);
+  const auto environment = parley::parley_environment();
+  auto load = [&options, &environment] {
+    return parley::load_config(options.config_file, environment, options.overrides);
   };
   parley::Config config;
   try {
@@ -25,12 +26,21 @@ int main(int argc, char** argv) {
     for (const auto& problem : e.problems()) std::cerr << "  " << problem << '\n';
     return 1;
   }
+  const auto warnings = parley::config_warnings(config, environment);
   if (options.check_config) {
+    try {
+      parley::check_startup_files(config);  // what the start would load: the TLS files
+    } catch (const std::exception& e) {
+      std::cerr << "parleyd: invalid configuration:\n  " << e.what() << '\n';
+      return 1;
+    }
+    for (const auto& warning : warnings) std::cerr << "parleyd: warning: " << warning << '\n';
     std::cout << "configuration OK\n";
     return 0;
   }
 
   parley::setup_logging(config.log);
+  for (const auto& warning : warnings) spdlog::warn("{}", warning);
   try {
     parley::Server server(config, load);
     server.start();

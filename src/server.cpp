@@ -57,6 +57,27 @@ void warn_about_fd_limit(const Config& config) {
         config.limits.max_connections, limit.rlim_cur);
 }
 
+// A listener that cannot open names the keys that place it, and for the usual
+// causes says what to do: another process (often a second parleyd) on the port,
+// or a port below 1024 without the privilege to bind it.
+void listen_naming_keys(Listener& listener, const std::string& address, std::uint16_t port,
+                        const std::string& section, const std::string& how_to_change) {
+  try {
+    listener.listen(address, port);
+  } catch (const ListenError& error) {
+    std::string advice;
+    if (error.code() == net::error::address_in_use) {
+      advice = "; another process is using the port: stop it, or choose another port with " +
+               how_to_change;
+    } else if (error.code() == net::error::access_denied) {
+      advice = "; ports below 1024 need root or CAP_NET_BIND_SERVICE: choose another port with " +
+               how_to_change;
+    }
+    throw std::runtime_error(section + ".address / " + section + ".port: " + error.what() +
+                             advice);
+  }
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -214,6 +235,10 @@ void Server::Impl::wait_for_signal() {
   });
 }
 
+void check_startup_files(const Config& config) {
+  if (config.tls.enabled()) make_tls_context(config.tls.cert, config.tls.key);
+}
+
 Server::Server(Config config, std::function<Config()> reload_source,
                std::shared_ptr<const Clock> clock)
     : impl_(std::make_unique<Impl>(std::move(config), std::move(reload_source), std::move(clock))) {}
@@ -230,8 +255,10 @@ void Server::start() {
       [&impl, tls] { return tls ? impl.context.tls() : nullptr; });
   impl.io->admin_listener = std::make_shared<Listener>(
       impl.context, impl.admin_router, [] { return std::shared_ptr<net::ssl::context>(); });
-  impl.io->public_listener->listen(config->listen.address, config->listen.port);
-  impl.io->admin_listener->listen(config->admin.address, config->admin.port);
+  listen_naming_keys(*impl.io->public_listener, config->listen.address, config->listen.port,
+                     "listen", "--port N, PARLEY_LISTEN_PORT=N or listen.port in the file");
+  listen_naming_keys(*impl.io->admin_listener, config->admin.address, config->admin.port, "admin",
+                     "PARLEY_ADMIN_PORT=N or admin.port in the file");
   // Tools and tests find the ports in these two lines: keep their shape.
   spdlog::info("listening on {}:{} (public)", config->listen.address, public_port());
   spdlog::info("the public listener speaks {}", tls ? "https and wss" : "http and ws");

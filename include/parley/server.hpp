@@ -15,6 +15,11 @@ namespace parley {
 class RoomRegistry;
 class Metrics;
 
+// Loads what start() loads from files (the TLS certificate and key, when
+// configured), the way start() does; throws std::runtime_error naming the key
+// (`tls.cert: cannot load ...`). For --check-config.
+void check_startup_files(const Config& config);
+
 class Server {
  public:
   // `reload_source` builds a fresh configuration for SIGHUP and POST
@@ -26,8 +31,9 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds both listeners (throws std::runtime_error naming the address when it
-  // cannot) and loads the TLS certificate when configured.
+  // Binds both listeners (throws std::runtime_error naming the address, the key
+  // that sets it and how to change it when it cannot) and loads the TLS
+  // certificate when configured.
   void start();
   // Handles SIGTERM/SIGINT (drain and exit) and SIGHUP (reload) from now on.
   void handle_signals();

@@ -44,9 +44,46 @@ TEST(Daemon, EnvironmentErrorsStopTheStart) {
   auto [status, out] = run_parleyd({}, {{"PARLEY_LIMITS_MAX_PEERS_PER_ROOM", "many"}});
   EXPECT_EQ(status, 1);
   EXPECT_NE(out.find("limits.max_peers_per_room"), std::string::npos) << out;
-  auto [status2, out2] = run_parleyd({}, {{"PARLEY_NOPE", "1"}});
-  EXPECT_EQ(status2, 1);
-  EXPECT_NE(out2.find("PARLEY_NOPE"), std::string::npos) << out2;
+}
+
+// A port held by another process: the error names the key and how to change it.
+TEST(Daemon, BindErrorsNameTheKeyAndHowToChangeIt) {
+  DaemonProcess first(kLoopback, kQuietAdmin);
+  const std::string taken = std::to_string(first.port());
+  auto [status, out] = run_parleyd({"--address", "127.0.0.1", "--port", taken}, kQuietAdmin);
+  EXPECT_EQ(status, 1) << out;
+  EXPECT_NE(out.find("listen.address / listen.port: cannot listen on 127.0.0.1:" + taken),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("another process is using the port"), std::string::npos) << out;
+  EXPECT_NE(out.find("PARLEY_LISTEN_PORT"), std::string::npos) << out;
+
+  const std::string admin_taken = std::to_string(first.admin_port());
+  auto [admin_status, admin_out] = run_parleyd(
+      kLoopback, {{"PARLEY_ADMIN_PORT", admin_taken}, {"PARLEY_STATIC_DIR", ""}});
+  EXPECT_EQ(admin_status, 1) << admin_out;
+  EXPECT_NE(admin_out.find("admin.address / admin.port: cannot listen on 127.0.0.1:" + admin_taken),
+            std::string::npos)
+      << admin_out;
+  EXPECT_NE(admin_out.find("PARLEY_ADMIN_PORT"), std::string::npos) << admin_out;
+}
+
+// Other tools share the prefix (PARLEY_SKIP_DOCKER of scripts/test, PARLEY_CONFIG_FILE
+// of the container's entrypoint): an unknown variable is a warning naming it.
+TEST(Daemon, UnknownVariablesAreWarnedAboutAndTheDaemonStarts) {
+  auto [status, out] = run_parleyd({"--check-config"}, {{"PARLEY_NOPE", "1"}});
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("warning: PARLEY_NOPE"), std::string::npos) << out;
+
+  DaemonProcess daemon(kLoopback, {{"PARLEY_ADMIN_PORT", "0"},
+                                   {"PARLEY_STATIC_DIR", ""},
+                                   {"PARLEY_SKIP_DOCKER", "1"},
+                                   {"PARLEY_CONFIG_FILE", "/etc/parley/parley.json"}});
+  auto client = connect_peer(daemon.port());
+  EXPECT_EQ(client->join("warned")["type"], "joined");
+  const std::string log = daemon.log();
+  EXPECT_NE(log.find("PARLEY_SKIP_DOCKER: unknown variable"), std::string::npos) << log;
+  EXPECT_NE(log.find("PARLEY_CONFIG_FILE: unknown variable"), std::string::npos) << log;
 }
 
 TEST(Daemon, EnvironmentConfiguresAndCommandLineWins) {

@@ -203,5 +203,36 @@ TEST_F(HardeningTls, MissingOrMismatchedCertificateIsAClearStartupError) {
   fs::remove(garbage);
 }
 
+// --check-config loads the certificate and key as the start does: what would stop
+// the start fails the check, naming the key and the file.
+TEST_F(HardeningTls, CheckConfigLoadsTheCertificateAndKey) {
+  const auto check = [](const std::string& cert, const std::string& key) {
+    return run_parleyd({"--check-config"}, {{"PARLEY_TLS_CERT", cert}, {"PARLEY_TLS_KEY", key}});
+  };
+  auto [good_status, good] = check(cert_->cert, cert_->key);
+  EXPECT_EQ(good_status, 0) << good;
+  EXPECT_NE(good.find("configuration OK"), std::string::npos) << good;
+
+  const std::string absent = (cert_->dir / "no-such-cert.pem").string();
+  auto [absent_status, absent_out] = check(absent, cert_->key);
+  EXPECT_EQ(absent_status, 1) << absent_out;
+  EXPECT_NE(absent_out.find("tls.cert: cannot load " + absent), std::string::npos) << absent_out;
+
+  const std::string garbage = write_temp_file("not a certificate\n", ".pem");
+  auto [garbage_status, garbage_out] = check(garbage, cert_->key);
+  EXPECT_EQ(garbage_status, 1) << garbage_out;
+  EXPECT_NE(garbage_out.find("tls.cert: cannot load " + garbage), std::string::npos) << garbage_out;
+  auto [bad_key_status, bad_key_out] = check(cert_->cert, garbage);
+  EXPECT_EQ(bad_key_status, 1) << bad_key_out;
+  EXPECT_NE(bad_key_out.find("tls.key: cannot load " + garbage), std::string::npos) << bad_key_out;
+  fs::remove(garbage);
+
+  DevCert other("check-other");
+  auto [mismatch_status, mismatch_out] = check(cert_->cert, other.key);
+  EXPECT_EQ(mismatch_status, 1) << mismatch_out;
+  EXPECT_NE(mismatch_out.find("tls.key: " + other.key + " does not match"), std::string::npos)
+      << mismatch_out;
+}
+
 }  // namespace
 }  // namespace parley::test

@@ -20,6 +20,7 @@ using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::SizeIs;
 using Environment = std::map<std::string, std::string>;
 
@@ -454,7 +455,7 @@ TEST(ConfigErrors, DoNotRepeatTheRedisUrl) {
 TEST(ConfigErrors, AreAllReportedTogether) {
   TempFile file(R"({"listen": {"port": 70000}, "threads": "many", "log": {"level": "loud"}})");
   try {
-    load_config(file.path(), {{"PARLEY_LIMITS_FOO", "1"}});
+    load_config(file.path(), {{"PARLEY_LIMITS_MAX_ROOMS", "-1"}});
     FAIL() << "expected a ConfigError";
   } catch (const ConfigError& error) {
     EXPECT_THAT(error.problems(), SizeIs(4));
@@ -463,7 +464,7 @@ TEST(ConfigErrors, AreAllReportedTogether) {
     EXPECT_THAT(what, HasSubstr("listen.port"));
     EXPECT_THAT(what, HasSubstr("threads"));
     EXPECT_THAT(what, HasSubstr("log.level"));
-    EXPECT_THAT(what, HasSubstr("PARLEY_LIMITS_FOO"));
+    EXPECT_THAT(what, HasSubstr("PARLEY_LIMITS_MAX_ROOMS"));
     EXPECT_EQ(std::count(what.begin(), what.end(), '\n'), 3);  // one line per problem
   }
 }
@@ -474,11 +475,29 @@ TEST(ConfigErrors, WhatJoinsTheLines) {
   EXPECT_THAT(error.problems(), ElementsAre("a: one", "b: two"));
 }
 
-TEST(ConfigErrors, UnknownEnvironmentVariableNamesItsKey) {
-  EXPECT_THAT(environment_problems({{"PARLEY_LIMITS_FOO", "1"}}),
-              ElementsAre("PARLEY_LIMITS_FOO: unknown key limits.foo"));
-  EXPECT_THAT(environment_problems({{"PARLEY_FOO_BAR", "1"}}),
-              ElementsAre("PARLEY_FOO_BAR: unknown key foo_bar"));
+TEST(ConfigWarnings, UnknownEnvironmentVariableIsAWarningNamingIt) {
+  // Not an error: other tools share the prefix (scripts/test's PARLEY_SKIP_DOCKER).
+  const Environment environment{{"PARLEY_LIMITS_FOO", "1"}, {"PARLEY_SKIP_DOCKER", "1"}};
+  EXPECT_THAT(environment_problems(environment), IsEmpty());
+  const Config config = load_config("", environment);
+  EXPECT_EQ(config, Config{});
+  EXPECT_THAT(config_warnings(config, environment),
+              ElementsAre("PARLEY_LIMITS_FOO: unknown variable, ignored (there is no key limits.foo)",
+                          "PARLEY_SKIP_DOCKER: unknown variable, ignored (there is no key skip_docker)"));
+}
+
+TEST(ConfigWarnings, NoneForKnownVariablesAndDefaults) {
+  const Environment environment{{"PARLEY_THREADS", "2"}, {"HOME", "/root"}};
+  EXPECT_THAT(config_warnings(load_config("", environment), environment), IsEmpty());
+}
+
+TEST(ConfigWarnings, ClusterRedisIsNotThereYet) {
+  Config config;
+  config.cluster.redis = "redis://127.0.0.1:6379";
+  const auto warnings = config_warnings(config, {});
+  ASSERT_THAT(warnings, SizeIs(1));
+  EXPECT_THAT(warnings[0], HasSubstr("cluster.redis"));
+  EXPECT_THAT(warnings[0], HasSubstr("not there yet"));
 }
 
 TEST(ConfigErrors, EnvironmentValuesNameTheKeyAndTheVariable) {

@@ -28,8 +28,8 @@ function parleydPath() {
 }
 
 /**
- * The daemon reads every PARLEY_<SECTION>_<KEY> variable as a setting, and refuses
- * unknown ones: the tests' own PARLEY_SOURCE_DIR would stop it, and a developer's
+ * The daemon reads every PARLEY_<SECTION>_<KEY> variable as a setting (and warns
+ * about unknown ones, such as the tests' own PARLEY_SOURCE_DIR): a developer's
  * PARLEY_LISTEN_PORT would change it. Its configuration comes from the file only.
  */
 function environmentWithoutParleySettings() {
