@@ -137,8 +137,8 @@ set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
     "parleyd relays the offers, answers and ICE candidates that browsers exchange
 to set up WebRTC calls, over WebSocket (and a socket.io compatible endpoint).
 It serves a demo page, exposes Prometheus metrics and an admin API, runs
-under systemd with sd_notify and its watchdog, and can span several nodes
-through Redis.")
+under systemd with sd_notify and its watchdog. A cluster of nodes sharing
+rooms through Redis is coming in a later release.")
 # dpkg-shlibdeps derives Depends from the libraries the binary links.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "redis-server")

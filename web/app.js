@@ -2,7 +2,7 @@
 // (call.js) to the DOM: lobby, camera preview, one video tile per other peer, the
 // controls, and the status shown to people and to tests.
 //
-// Test hooks (interface-v1 "Demo page"): `/?room=NAME&autostart=1` joins at once;
+// Test hooks (kept stable; docs/browser.md): `/?room=NAME&autostart=1` joins at once;
 // [data-testid=status] holds exactly one keyword (see computeStatus below); every
 // remote <video> carries data-testid="remote-video" and data-peer="<peer id>".
 
@@ -71,7 +71,7 @@ const state = {
 
 /**
  * The keyword of [data-testid=status]: exactly one of waiting, connecting, connected,
- * full, reconnecting, left (their meaning is fixed by interface-v1.md).
+ * full, reconnecting, left (their meanings are fixed: docs/browser.md, "The demo page").
  * @returns {'waiting' | 'connecting' | 'connected' | 'full' | 'reconnecting' | 'left'}
  */
 function computeStatus() {
