@@ -73,8 +73,7 @@ void listen_naming_keys(Listener& listener, const std::string& address, std::uin
       advice = "; ports below 1024 need root or CAP_NET_BIND_SERVICE: choose another port with " +
                how_to_change;
     }
-    throw std::runtime_error(section + ".address / " + section + ".port: " + error.what() +
-                             advice);
+    throw std::runtime_error(section + ".address / " + section + ".port: " + error.what() + advice);
   }
 }
 

@@ -59,8 +59,8 @@ TEST(Daemon, BindErrorsNameTheKeyAndHowToChangeIt) {
   EXPECT_NE(out.find("PARLEY_LISTEN_PORT"), std::string::npos) << out;
 
   const std::string admin_taken = std::to_string(first.admin_port());
-  auto [admin_status, admin_out] = run_parleyd(
-      kLoopback, {{"PARLEY_ADMIN_PORT", admin_taken}, {"PARLEY_STATIC_DIR", ""}});
+  auto [admin_status, admin_out] =
+      run_parleyd(kLoopback, {{"PARLEY_ADMIN_PORT", admin_taken}, {"PARLEY_STATIC_DIR", ""}});
   EXPECT_EQ(admin_status, 1) << admin_out;
   EXPECT_NE(admin_out.find("admin.address / admin.port: cannot listen on 127.0.0.1:" + admin_taken),
             std::string::npos)

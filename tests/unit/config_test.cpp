@@ -481,9 +481,10 @@ TEST(ConfigWarnings, UnknownEnvironmentVariableIsAWarningNamingIt) {
   EXPECT_THAT(environment_problems(environment), IsEmpty());
   const Config config = load_config("", environment);
   EXPECT_EQ(config, Config{});
-  EXPECT_THAT(config_warnings(config, environment),
-              ElementsAre("PARLEY_LIMITS_FOO: unknown variable, ignored (there is no key limits.foo)",
-                          "PARLEY_SKIP_DOCKER: unknown variable, ignored (there is no key skip_docker)"));
+  EXPECT_THAT(
+      config_warnings(config, environment),
+      ElementsAre("PARLEY_LIMITS_FOO: unknown variable, ignored (there is no key limits.foo)",
+                  "PARLEY_SKIP_DOCKER: unknown variable, ignored (there is no key skip_docker)"));
 }
 
 TEST(ConfigWarnings, NoneForKnownVariablesAndDefaults) {
