@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const DEBIAN_12_NODE = [18, 20, 4];
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const root = process.env.PARLEY_SOURCE_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const projects = ['tests', 'bench/peers'];
 
 function readJson(relative) {
