@@ -3,12 +3,12 @@
 #include <chrono>
 #include <optional>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-#include <spdlog/spdlog.h>
 
 #include "http_responses.hpp"
 
@@ -60,9 +60,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     beast::get_lowest_layer(stream_).expires_after(
         seconds(context_.config()->limits.handshake_timeout));
     if constexpr (std::is_same_v<Stream, TlsStream>) {
-      stream_.async_handshake(net::ssl::stream_base::server,
-                              beast::bind_front_handler(&HttpSession::on_tls_handshake,
-                                                        this->shared_from_this()));
+      stream_.async_handshake(
+          beast::bind_front_handler(&HttpSession::on_tls_handshake, this->shared_from_this()));
     } else {
       read_request();
     }
@@ -102,8 +101,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     Respond respond = [self](http::message_generator message) {
       // Routers may answer from another thread (long-polling): back to ours.
       auto shared = std::make_shared<http::message_generator>(std::move(message));
-      net::post(self->stream_.get_executor(),
-                [self, shared] { self->write(std::move(*shared)); });
+      net::post(self->stream_.get_executor(), [self, shared] { self->write(std::move(*shared)); });
     };
     router_.route(stream_, parser_->release(), request_context_, std::move(respond));
   }
@@ -111,16 +109,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   void write(http::message_generator message) {
     const bool keep_alive = message.keep_alive();
     beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(30));
-    beast::async_write(stream_, std::move(message),
-                       [self = this->shared_from_this(), keep_alive](beast::error_code ec,
-                                                                     std::size_t) {
-                         if (ec || !keep_alive) return self->close();
-                         // The next request has the same deadline as the first.
-                         beast::get_lowest_layer(self->stream_)
-                             .expires_after(
-                                 seconds(self->context_.config()->limits.handshake_timeout));
-                         self->read_request();
-                       });
+    beast::async_write(
+        stream_, std::move(message),
+        [self = this->shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+          if (ec || !keep_alive) return self->close();
+          // The next request has the same deadline as the first.
+          beast::get_lowest_layer(self->stream_)
+              .expires_after(seconds(self->context_.config()->limits.handshake_timeout));
+          self->read_request();
+        });
   }
 
   void close() {

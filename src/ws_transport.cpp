@@ -11,7 +11,6 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
 
 namespace parley {
 
@@ -82,9 +81,6 @@ class BeastWsTransport final : public WsTransport,
   ~BeastWsTransport() override { context_.live_sockets.fetch_sub(1, std::memory_order_relaxed); }
 
   void start(HttpRequest&& request) {
-    // The websocket stream runs its own handshake/close timeouts; the TCP
-    // stream's deadline (set for the HTTP request) must not interfere.
-    if constexpr (std::is_same_v<Stream, TlsStream>) beast::get_lowest_layer(ws_).expires_never();
     beast::error_code ignored;
     socket_of(ws_).set_option(net::ip::tcp::no_delay(true), ignored);
     websocket::stream_base::timeout timeouts{};
@@ -427,7 +423,11 @@ void start_websocket(TcpStream&& stream, HttpRequest&& request, ConnectionLimite
 void start_websocket(TlsStream&& stream, HttpRequest&& request, ConnectionLimiter::Slot slot,
                      std::shared_ptr<WsHandler> handler, const WsLimits& limits,
                      ServerContext& context, std::string remote_address) {
-  start(std::move(stream), std::move(request), std::move(slot), std::move(handler), limits, context,
+  // As above, on the bare socket: the TLS state moves over to it, and the
+  // websocket stream runs its own handshake and close timeouts.
+  auto socket = stream.next_layer().release_socket();
+  start(LeanTlsStream<net::ip::tcp::socket>(std::move(stream.engine()), std::move(socket)),
+        std::move(request), std::move(slot), std::move(handler), limits, context,
         std::move(remote_address));
 }
 

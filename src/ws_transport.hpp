@@ -13,15 +13,16 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 
+#include "net/tls_stream.hpp"
 #include "parley/events.hpp"
 #include "server_context.hpp"
 
 namespace parley {
 
 using TcpStream = boost::beast::tcp_stream;
-using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+// TLS over the HTTP session's stream (tls_stream.hpp: no buffers while idle).
+using TlsStream = LeanTlsStream<boost::beast::tcp_stream>;
 using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
 
 class WsTransport;

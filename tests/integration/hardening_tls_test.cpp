@@ -13,6 +13,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 
 #include "harness.hpp"
+#include "parley/room_registry.hpp"
 
 namespace parley::test {
 namespace {
@@ -24,23 +25,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = net::ip::tcp;
-
-// A certificate and key from scripts/dev-cert, in a directory of their own.
-struct DevCert {
-  explicit DevCert(const std::string& name) {
-    dir = fs::temp_directory_path() /
-          ("parley-tls-" + name + "-" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    const std::string command = std::string(PARLEY_SOURCE_DIR) + "/scripts/dev-cert --out '" +
-                                dir.string() + "' >/dev/null";
-    if (std::system(command.c_str()) != 0) throw std::runtime_error("scripts/dev-cert failed");
-    cert = (dir / "cert.pem").string();
-    key = (dir / "key.pem").string();
-  }
-  ~DevCert() { fs::remove_all(dir); }
-  fs::path dir;
-  std::string cert, key;
-};
 
 class HardeningTls : public ::testing::Test {
  protected:
@@ -111,6 +95,59 @@ TEST_F(HardeningTls, HttpsServesAndWssSpeaksTheProtocol) {
   ws.write(net::buffer(std::string(R"({"type":"join","room":"secure","rid":1})")));
   ws.read(frames);
   EXPECT_EQ(json::parse(beast::buffers_to_string(frames.data()))["type"], "joined");
+  ws.close(websocket::close_code::normal);
+}
+
+// socket.io over TLS: Engine.IO long-polling over https:// (several requests
+// on one kept-alive TLS connection), then the upgrade of that session to a
+// WebSocket over wss://, and a join through it.
+TEST_F(HardeningTls, SocketioPollsOverHttpsAndUpgradesToWss) {
+  TestServer server(tls_config());
+  net::io_context ioc;
+  auto context = client_context();
+  beast::error_code ec;
+  auto polling = tls_connect(ioc, context, server.port(), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  beast::flat_buffer buffer;
+  auto request = [&](http::verb verb, const std::string& target, const std::string& body) {
+    http::request<http::string_body> req{verb, target, 11};
+    req.set(http::field::host, "localhost");
+    if (verb == http::verb::post) req.set(http::field::content_type, "text/plain;charset=UTF-8");
+    req.body() = body;
+    req.prepare_payload();
+    http::write(*polling, req);
+    http::response<http::string_body> res;
+    http::read(*polling, buffer, res);
+    EXPECT_EQ(res.result_int(), 200u) << res.body();
+    return res.body();
+  };
+  const std::string open = request(http::verb::get, "/socket.io/?EIO=4&transport=polling", "");
+  ASSERT_EQ(open.front(), '0') << open;
+  const std::string sid = json::parse(open.substr(1)).at("sid").get<std::string>();
+  const std::string poll = "/socket.io/?EIO=4&transport=polling&sid=" + sid;
+  EXPECT_EQ(request(http::verb::post, poll, "40"), "ok");
+  const std::string connected = request(http::verb::get, poll, "");
+  ASSERT_EQ(connected.rfind("40{", 0), 0u) << connected;
+  const std::string id = json::parse(connected.substr(2)).at("sid").get<std::string>();
+
+  auto upgrade = tls_connect(ioc, context, server.port(), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  websocket::stream<beast::ssl_stream<beast::tcp_stream>> ws(std::move(*upgrade));
+  ws.handshake("localhost", "/socket.io/?EIO=4&transport=websocket&sid=" + sid);
+  beast::flat_buffer frames;
+  auto next_text = [&] {
+    frames.consume(frames.size());
+    ws.read(frames);
+    return beast::buffers_to_string(frames.data());
+  };
+  ws.write(net::buffer(std::string("2probe")));
+  EXPECT_EQ(next_text(), "3probe");
+  ws.write(net::buffer(std::string("5")));
+  ws.write(net::buffer(std::string(R"(42["join","secure-sio"])")));
+  EXPECT_EQ(next_text(), R"(42["joined","secure-sio",")" + id + R"("])");
+  EXPECT_TRUE(TestServer::eventually([&] {
+    return server.server().registry().room_of(id) == std::optional<std::string>("secure-sio");
+  }));
   ws.close(websocket::close_code::normal);
 }
 
@@ -193,11 +230,11 @@ TEST_F(HardeningTls, MissingOrMismatchedCertificateIsAClearStartupError) {
 
   // The daemon itself refuses to start, and says why.
   const std::string garbage = write_temp_file("not a certificate\n", ".pem");
-  auto [status, out] = run_parleyd({"--address", "127.0.0.1", "--port", "0"},
-                                   {{"PARLEY_ADMIN_PORT", "0"},
-                                    {"PARLEY_STATIC_DIR", ""},
-                                    {"PARLEY_TLS_CERT", garbage},
-                                    {"PARLEY_TLS_KEY", cert_->key}});
+  auto [status, out] =
+      run_parleyd({"--address", "127.0.0.1", "--port", "0"}, {{"PARLEY_ADMIN_PORT", "0"},
+                                                              {"PARLEY_STATIC_DIR", ""},
+                                                              {"PARLEY_TLS_CERT", garbage},
+                                                              {"PARLEY_TLS_KEY", cert_->key}});
   EXPECT_NE(status, 0);
   EXPECT_NE(out.find("tls.cert"), std::string::npos) << out;
   fs::remove(garbage);

@@ -1,5 +1,7 @@
 #include "harness.hpp"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <random>
 #include <stdexcept>
@@ -10,6 +12,21 @@
 #include "parley/room_registry.hpp"
 
 namespace parley::test {
+
+DevCert::DevCert(const std::string& name) {
+  namespace fs = std::filesystem;
+  dir = fs::temp_directory_path() / ("parley-tls-" + name + "-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  const std::string command =
+      std::string(PARLEY_SOURCE_DIR) + "/scripts/dev-cert --out '" + dir.string() + "' >/dev/null";
+  if (std::system(command.c_str()) != 0) throw std::runtime_error("scripts/dev-cert failed");
+  cert = (dir / "cert.pem").string();
+  key = (dir / "key.pem").string();
+}
+
+DevCert::~DevCert() {
+  std::filesystem::remove_all(dir);
+}
 
 namespace net = boost::asio;
 namespace beast = boost::beast;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,6 +25,15 @@ namespace parley::test {
 
 using json = nlohmann::json;
 using namespace std::chrono_literals;
+
+// A certificate and key for "localhost" from scripts/dev-cert, in a directory
+// of their own (removed with it).
+struct DevCert {
+  explicit DevCert(const std::string& name);
+  ~DevCert();
+  std::filesystem::path dir;
+  std::string cert, key;
+};
 
 // A configuration for tests: loopback, kernel-chosen ports, no static files,
 // quiet logs, 2 event-loop threads (or PARLEY_TEST_THREADS).
