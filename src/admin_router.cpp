@@ -2,10 +2,10 @@
 
 #include <openssl/crypto.h>
 
+#include <spdlog/spdlog.h>
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "http_responses.hpp"
 
@@ -17,7 +17,10 @@ using nlohmann::json;
 namespace {
 
 json room_json(const RoomInfo& room) {
-  return json{{"room", room.name}, {"peers", room.peers}, {"created", room.created_unix}};
+  return json{{"room", room.name},
+              {"peers", room.peers},
+              {"meta", room.meta},
+              {"created", room.created_unix}};
 }
 
 bool token_matches(std::string_view header, const std::string& token) {
@@ -35,7 +38,8 @@ http::message_generator AdminRouter::handle(const HttpRequest& request) {
   for (auto segment : parsed->segments()) segments.push_back(segment);  // percent-decoded
   const auto method = request.method();
   auto json_response = [&](http::status status, const json& body) {
-    return text_response(request, status, body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n",
+    return text_response(request, status,
+                         body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n",
                          "application/json");
   };
 

@@ -433,6 +433,15 @@ const std::array kSettings{
             [](Config& c, const json& v, KeyProblems& p) {
               assign(c.limits.max_send_queue_bytes, read_integer(v, 1, kNoMaximum, p));
             }},
+    Setting{"limits.max_meta_bytes", E::scalar,
+            [](Config& c, const json& v, KeyProblems& p) {
+              // "{}", the smallest metadata, is 2 bytes.
+              assign(c.limits.max_meta_bytes, read_integer(v, 2, kNoMaximum, p));
+            }},
+    Setting{"limits.max_watches", E::scalar,
+            [](Config& c, const json& v, KeyProblems& p) {
+              assign(c.limits.max_watches, read_integer(v, 0, kNoMaximum, p));
+            }},
     Setting{"limits.handshake_timeout", E::scalar,
             [](Config& c, const json& v, KeyProblems& p) {
               assign(c.limits.handshake_timeout, read_seconds(v, false, p));

@@ -58,56 +58,94 @@ bool expires_after(const nlohmann::json& exp, std::int64_t now) {
   return exp.get<double>() > static_cast<double>(now);
 }
 
-JwtStatus verify(std::string_view token, std::string_view secret, std::string_view room,
-                 std::int64_t now_unix) {
+// The grants of a verified payload, or nothing when a claim breaks its rule.
+std::optional<JoinGrants> read_grants(const nlohmann::json& payload, std::size_t max_meta_bytes) {
+  JoinGrants grants;
+  if (const auto meta = payload.find("meta"); meta != payload.end()) {
+    if (!meta->is_object() ||
+        meta->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).size() >
+            max_meta_bytes)
+      return std::nullopt;
+    grants.meta = *meta;
+  }
+  if (const auto max_peers = payload.find("max_peers"); max_peers != payload.end()) {
+    // A whole number from 1 to 1000; 8.0 is the same JSON number as 8.
+    if (!max_peers->is_number()) return std::nullopt;
+    const double value = max_peers->get<double>();
+    if (!(value >= 1 && value <= 1000) || value != static_cast<double>(static_cast<int>(value)))
+      return std::nullopt;
+    grants.max_peers = static_cast<std::size_t>(value);
+  }
+  if (const auto relay = payload.find("relay"); relay != payload.end()) {
+    if (!relay->is_array()) return std::nullopt;
+    grants.relay = 0;
+    for (const auto& type : *relay) {
+      if (!type.is_string()) return std::nullopt;
+      const std::uint8_t bit = relay_bit(type.get_ref<const std::string&>());
+      if (bit == 0) return std::nullopt;
+      grants.relay |= bit;
+    }
+  }
+  return grants;
+}
+
+TokenCheck verify(std::string_view token, std::string_view secret, std::string_view room,
+                  std::int64_t now_unix, std::size_t max_meta_bytes) {
   const auto first_dot = token.find('.');
-  if (first_dot == std::string_view::npos) return JwtStatus::malformed;
+  if (first_dot == std::string_view::npos) return {JwtStatus::malformed, {}};
   const auto second_dot = token.find('.', first_dot + 1);
-  if (second_dot == std::string_view::npos) return JwtStatus::malformed;
-  if (token.find('.', second_dot + 1) != std::string_view::npos) return JwtStatus::malformed;
+  if (second_dot == std::string_view::npos) return {JwtStatus::malformed, {}};
+  if (token.find('.', second_dot + 1) != std::string_view::npos) return {JwtStatus::malformed, {}};
 
   const std::string_view header_part = token.substr(0, first_dot);
   const std::string_view payload_part = token.substr(first_dot + 1, second_dot - first_dot - 1);
   const std::string_view signature_part = token.substr(second_dot + 1);
 
   const auto header = decode_json_object(header_part);
-  if (!header) return JwtStatus::malformed;
+  if (!header) return {JwtStatus::malformed, {}};
   const auto alg = header->find("alg");
   if (alg == header->end() || !alg->is_string() || alg->get_ref<const std::string&>() != "HS256") {
-    return JwtStatus::bad_algorithm;
+    return {JwtStatus::bad_algorithm, {}};
   }
 
   const auto signature = base64url_decode(signature_part);
-  if (!signature) return JwtStatus::malformed;
+  if (!signature) return {JwtStatus::malformed, {}};
   const auto expected = hmac_sha256(secret, token.substr(0, second_dot));
   if (!expected || signature->size() != expected->size() ||
       CRYPTO_memcmp(signature->data(), expected->data(), expected->size()) != 0) {
-    return JwtStatus::bad_signature;
+    return {JwtStatus::bad_signature, {}};
   }
 
   const auto payload = decode_json_object(payload_part);
-  if (!payload) return JwtStatus::malformed;
+  if (!payload) return {JwtStatus::malformed, {}};
   const auto exp = payload->find("exp");
-  if (exp == payload->end() || !exp->is_number()) return JwtStatus::malformed;
-  if (!expires_after(*exp, now_unix)) return JwtStatus::expired;
+  if (exp == payload->end() || !exp->is_number()) return {JwtStatus::malformed, {}};
+  if (!expires_after(*exp, now_unix)) return {JwtStatus::expired, {}};
 
   const auto room_claim = payload->find("room");
-  if (room_claim == payload->end() || !room_claim->is_string()) return JwtStatus::wrong_room;
+  if (room_claim == payload->end() || !room_claim->is_string()) return {JwtStatus::wrong_room, {}};
   const auto& granted = room_claim->get_ref<const std::string&>();
-  if (granted != "*" && granted != room) return JwtStatus::wrong_room;
-  return JwtStatus::ok;
+  if (granted != "*" && granted != room) return {JwtStatus::wrong_room, {}};
+  auto grants = read_grants(*payload, max_meta_bytes);
+  if (!grants) return {JwtStatus::bad_grant, {}};
+  return {JwtStatus::ok, std::move(*grants)};
 }
 
 }  // namespace
 
-JwtStatus verify_join_token(std::string_view token, std::string_view secret, std::string_view room,
-                            std::int64_t now_unix) noexcept {
+TokenCheck check_join_token(std::string_view token, std::string_view secret, std::string_view room,
+                            std::int64_t now_unix, std::size_t max_meta_bytes) noexcept {
   try {
-    return verify(token, secret, room, now_unix);
+    return verify(token, secret, room, now_unix, max_meta_bytes);
   } catch (...) {
     // Only allocation failure can get here; a token we could not check is no token.
-    return JwtStatus::malformed;
+    return {JwtStatus::malformed, {}};
   }
+}
+
+JwtStatus verify_join_token(std::string_view token, std::string_view secret, std::string_view room,
+                            std::int64_t now_unix) noexcept {
+  return check_join_token(token, secret, room, now_unix, 1024).status;
 }
 
 std::string_view to_string(JwtStatus status) {
@@ -124,6 +162,8 @@ std::string_view to_string(JwtStatus status) {
       return "token expired";
     case JwtStatus::wrong_room:
       return "token is not for this room";
+    case JwtStatus::bad_grant:
+      return "a grant claim (meta, max_peers, relay) is of the wrong type or out of range";
   }
   return "unknown";
 }

@@ -45,7 +45,7 @@ void NativeSession::on_message(std::string_view text) {
       transport_->close(1008, "message rate limit exceeded again and again");
       return;
   }
-  auto parsed = parse_client_message(text);
+  auto parsed = parse_client_message(text, ParseLimits{config_->limits.max_meta_bytes});
   if (auto* problem = std::get_if<ProtocolError>(&parsed)) {
     first_message_ = false;
     send_error(problem->code, problem->message, problem->rid);
@@ -70,26 +70,55 @@ void NativeSession::handle(const ClientMessage& message, std::string_view text) 
     case ClientType::candidate:
     case ClientType::message:
       return handle_relay(message, text);
+    case ClientType::update_meta:
+      return handle_update_meta(message);
+    case ClientType::watch:
+      return handle_watch(message);
+    case ClientType::unwatch:
+      return handle_unwatch(message);
   }
 }
 
-void NativeSession::handle_join(const ClientMessage& message) {
-  if (!config_->auth.jwt_secret.empty()) {
-    if (!message.token)
-      return send_error(ErrorCode::unauthorized, "this server needs a `token` to join",
-                        message.rid);
-    const auto status = verify_join_token(*message.token, config_->auth.jwt_secret, message.room,
-                                          context_.clock.unix_now());
-    if (status != JwtStatus::ok)
-      return send_error(ErrorCode::unauthorized,
-                        std::string("the token was refused: ") + std::string(to_string(status)),
-                        message.rid);
+// With auth on, the join or watch token: nothing when it is missing or refused
+// (the client has been told `unauthorized`), else its grants.
+std::optional<JoinGrants> NativeSession::authorize(const ClientMessage& message) {
+  if (config_->auth.jwt_secret.empty()) return JoinGrants{};
+  if (!message.token) {
+    send_error(
+        ErrorCode::unauthorized,
+        std::string("this server needs a `token` to ") + std::string(to_string(message.type)),
+        message.rid);
+    return std::nullopt;
   }
-  auto result = context_.registry.join(id_, message.room);
+  auto checked = check_join_token(*message.token, config_->auth.jwt_secret, message.room,
+                                  context_.clock.unix_now(), config_->limits.max_meta_bytes);
+  if (checked.status != JwtStatus::ok) {
+    send_error(ErrorCode::unauthorized,
+               std::string("the token was refused: ") + std::string(to_string(checked.status)),
+               message.rid);
+    return std::nullopt;
+  }
+  return std::move(checked.grants);
+}
+
+void NativeSession::handle_join(const ClientMessage& message) {
+  auto grants = authorize(message);
+  if (!grants) return;
+  JoinOptions options;
+  // Metadata from the token is pinned: the client's own is ignored.
+  if (grants->meta) {
+    options.meta = std::move(*grants->meta);
+    options.meta_pinned = true;
+  } else if (message.meta) {
+    options.meta = *message.meta;
+  }
+  options.max_peers = grants->max_peers;
+  options.relays = grants->relay;
+  auto result = context_.registry.join(id_, message.room, std::move(options));
   switch (result.status) {
     case RoomRegistry::JoinStatus::joined:
       spdlog::debug("peer joined a room");
-      return send(encode_joined(message.room, id_, result.peers,
+      return send(encode_joined(message.room, id_, result.peers, result.meta,
                                 ice_servers_for(*config_, id_, context_.clock.unix_now()),
                                 message.rid));
     case RoomRegistry::JoinStatus::full:
@@ -113,6 +142,41 @@ void NativeSession::handle_leave(const ClientMessage& message) {
   send_error(ErrorCode::not_in_room, "not in a room", message.rid);
 }
 
+void NativeSession::handle_update_meta(const ClientMessage& message) {
+  auto result = context_.registry.update_meta(id_, *message.meta);
+  switch (result.status) {
+    case RoomRegistry::MetaStatus::updated:
+      return send(encode_meta_updated(result.room, *message.meta, message.rid));
+    case RoomRegistry::MetaStatus::not_in_room:
+      return send_error(ErrorCode::not_in_room, "join a room before setting metadata", message.rid);
+    case RoomRegistry::MetaStatus::forbidden:
+      return send_error(ErrorCode::forbidden, "your join token pinned your metadata", message.rid);
+  }
+}
+
+void NativeSession::handle_watch(const ClientMessage& message) {
+  if (!authorize(message)) return;
+  auto result = context_.registry.watch(id_, message.room);
+  switch (result.status) {
+    case RoomRegistry::WatchStatus::watching:
+      return send(encode_watching(message.room, result.peers, result.meta, message.rid));
+    case RoomRegistry::WatchStatus::watch_limit:
+      return send_error(ErrorCode::watch_limit,
+                        "this connection watches " + std::to_string(config_->limits.max_watches) +
+                            " rooms already: unwatch one first",
+                        message.rid);
+    case RoomRegistry::WatchStatus::no_such_peer:
+      break;
+  }
+  assert(false && "watch for a peer the registry does not know");
+}
+
+void NativeSession::handle_unwatch(const ClientMessage& message) {
+  if (context_.registry.unwatch(id_, message.room))
+    return send(encode_unwatched(message.room, message.rid));
+  send_error(ErrorCode::not_watching, "this connection does not watch that room", message.rid);
+}
+
 void NativeSession::handle_relay(const ClientMessage& message, std::string_view text) {
   const double started = context_.clock.now();
   RoomRegistry::RelayMessage relay;
@@ -129,6 +193,9 @@ void NativeSession::handle_relay(const ClientMessage& message, std::string_view 
       return;
     case RoomRegistry::RelayStatus::not_in_room:
       return send_error(ErrorCode::not_in_room, "join a room before relaying", message.rid);
+    case RoomRegistry::RelayStatus::forbidden:
+      return send_error(ErrorCode::forbidden,
+                        "your join token does not allow sending `" + relay.type + "`", message.rid);
     case RoomRegistry::RelayStatus::unknown_peer:
       return send_error(ErrorCode::unknown_peer, "`to` names no other peer of your room",
                         message.rid);
@@ -145,7 +212,8 @@ void NativeSession::handle_resume(const ClientMessage& message) {
                       message.rid);
   id_ = resumed->id;
   context_.metrics.resumes_total.fetch_add(1, std::memory_order_relaxed);
-  send(encode_resumed(id_, resumed->room, resumed->peers, resumed->resume_token, message.rid));
+  send(encode_resumed(id_, resumed->room, resumed->peers, resumed->meta, resumed->resume_token,
+                      message.rid));
   // Kept messages go out before anything delivered from now on: deliveries only
   // reach the transport through the inbox, drained after this handler returns.
   for (auto& text : resumed->kept) transport_->send(std::move(text), true);
@@ -196,7 +264,9 @@ void NativeSession::drain_inbox() {
           if constexpr (std::is_same_v<E, RelayEvent>) {
             transport_->send(e.native, true);
           } else if constexpr (std::is_same_v<E, PeerJoinedEvent>) {
-            send(encode_peer_joined(e.room, e.id));
+            send(encode_peer_joined(e.room, e.id, e.meta));
+          } else if constexpr (std::is_same_v<E, PeerUpdatedEvent>) {
+            send(encode_peer_updated(e.room, e.id, e.meta));
           } else if constexpr (std::is_same_v<E, PeerLeftEvent>) {
             send(encode_peer_left(e.room, e.id, e.reason));
           } else if constexpr (std::is_same_v<E, RemovedEvent>) {

@@ -12,6 +12,7 @@
 
 #include "parley/config.hpp"
 #include "parley/events.hpp"
+#include "parley/jwt.hpp"
 #include "parley/protocol.hpp"
 #include "parley/rate_limiter.hpp"
 #include "parley/room_registry.hpp"
@@ -38,12 +39,19 @@ class NativeSession final : public WsHandler,
 
  private:
   void handle(const ClientMessage& message, std::string_view text);
+  std::optional<JoinGrants> authorize(const ClientMessage& message);
   void handle_join(const ClientMessage& message);
+  void handle_update_meta(const ClientMessage& message);
+  void handle_watch(const ClientMessage& message);
+  void handle_unwatch(const ClientMessage& message);
   void handle_leave(const ClientMessage& message);
   void handle_relay(const ClientMessage& message, std::string_view text);
   void handle_resume(const ClientMessage& message);
-  void send_error(ErrorCode code, std::string_view message, const std::optional<nlohmann::json>& rid);
-  void send(std::string text) { transport_->send(std::make_shared<const std::string>(std::move(text)), false); }
+  void send_error(ErrorCode code, std::string_view message,
+                  const std::optional<nlohmann::json>& rid);
+  void send(std::string text) {
+    transport_->send(std::make_shared<const std::string>(std::move(text)), false);
+  }
   void drain_inbox();
 
   ServerContext& context_;

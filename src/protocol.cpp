@@ -35,13 +35,19 @@ std::string_view to_string(ErrorCode code) {
       return "rate-limited";
     case ErrorCode::resume_failed:
       return "resume-failed";
+    case ErrorCode::forbidden:
+      return "forbidden";
+    case ErrorCode::watch_limit:
+      return "watch-limit";
+    case ErrorCode::not_watching:
+      return "not-watching";
   }
   return "bad-message";
 }
 
 namespace {
 
-constexpr std::array<std::pair<std::string_view, ClientType>, 8> kClientTypes{{
+constexpr std::array<std::pair<std::string_view, ClientType>, 11> kClientTypes{{
     {"join", ClientType::join},
     {"leave", ClientType::leave},
     {"offer", ClientType::offer},
@@ -50,6 +56,9 @@ constexpr std::array<std::pair<std::string_view, ClientType>, 8> kClientTypes{{
     {"message", ClientType::message},
     {"ping", ClientType::ping},
     {"resume", ClientType::resume},
+    {"update-meta", ClientType::update_meta},
+    {"watch", ClientType::watch},
+    {"unwatch", ClientType::unwatch},
 }};
 
 std::size_t utf8_length(std::string_view s) {
@@ -69,6 +78,11 @@ std::string_view to_string(ClientType type) {
   for (const auto& [name, t] : kClientTypes)
     if (t == type) return name;
   return "message";
+}
+
+bool is_valid_meta(const json& meta, std::size_t max_bytes) {
+  return meta.is_object() &&
+         meta.dump(-1, ' ', false, json::error_handler_t::replace).size() <= max_bytes;
 }
 
 bool is_valid_room_name(std::string_view room) {
@@ -131,7 +145,7 @@ bool valid_rid(simdjson::dom::element rid) {
 // The members the protocol reads; a member written twice counts with its last
 // value (what JSON.parse and nlohmann::json do).
 struct Members {
-  std::optional<simdjson::dom::element> type, rid, to, room, token, sdp, candidate, data;
+  std::optional<simdjson::dom::element> type, rid, to, room, token, sdp, candidate, data, meta;
   bool from = false;
 };
 
@@ -154,13 +168,56 @@ Members members_of(simdjson::dom::object object) {
       m.candidate = value;
     else if (key == "data")
       m.data = value;
+    else if (key == "meta")
+      m.meta = value;
     else if (key == "from")
       m.from = true;
   }
   return m;
 }
 
-ParseResult validate(const Members& m) {
+// `meta` as an nlohmann object (the form the server keeps and sends), or nothing
+// when it breaks the rule. simdjson's minified text of a validated element is
+// valid JSON, so the second parse cannot fail.
+std::optional<json> read_meta(simdjson::dom::element value, const ParseLimits& limits) {
+  if (!value.is_object()) return std::nullopt;
+  json meta = json::parse(simdjson::minify(value), nullptr, /*allow_exceptions=*/false);
+  if (!is_valid_meta(meta, limits.max_meta_bytes)) return std::nullopt;
+  return meta;
+}
+
+std::string meta_rule(const ParseLimits& limits) {
+  return "`meta` must be a JSON object of at most " + std::to_string(limits.max_meta_bytes) +
+         " bytes as compact JSON";
+}
+
+// `room` of join, watch and unwatch: a string (bad-message) that follows the
+// room name rule (bad-room).
+std::optional<ProtocolError> read_room(const Members& m, ClientMessage& msg,
+                                       const std::optional<json>& rid) {
+  if (!m.room || !m.room->is_string())
+    return error(ErrorCode::bad_message, "`room` is missing or not a string", rid);
+  msg.room = std::string(m.room->get_string().value());
+  return std::nullopt;
+}
+
+std::optional<ProtocolError> check_room_name(const ClientMessage& msg,
+                                             const std::optional<json>& rid) {
+  if (!is_valid_room_name(msg.room))
+    return error(ErrorCode::bad_room,
+                 "a room name is 1 to 64 bytes of UTF-8 without control characters", rid);
+  return std::nullopt;
+}
+
+std::optional<ProtocolError> read_auth_token(const Members& m, ClientMessage& msg,
+                                             const std::optional<json>& rid) {
+  if (!m.token) return std::nullopt;
+  if (!m.token->is_string()) return error(ErrorCode::bad_message, "`token` must be a string", rid);
+  msg.token = std::string(m.token->get_string().value());
+  return std::nullopt;
+}
+
+ParseResult validate(const Members& m, const ParseLimits& limits) {
   if (!m.type || !m.type->is_string())
     return error(ErrorCode::bad_message, "`type` is missing or not a string");
 
@@ -178,7 +235,7 @@ ParseResult validate(const Members& m) {
     if (name == type_name) type = t;
   if (!type) return error(ErrorCode::unknown_type, "unknown message type", rid);
 
-  ClientMessage msg{*type, m.from, rid, {}, {}, {}};
+  ClientMessage msg{*type, m.from, rid, {}, {}, {}, {}};
   if (m.to) {
     if (!m.to->is_string()) return error(ErrorCode::bad_message, "`to` must be a string", rid);
     msg.to = std::string(m.to->get_string().value());
@@ -186,17 +243,22 @@ ParseResult validate(const Members& m) {
 
   switch (*type) {
     case ClientType::join:
-      if (!m.room || !m.room->is_string())
-        return error(ErrorCode::bad_message, "`room` is missing or not a string", rid);
-      if (m.token) {
-        if (!m.token->is_string())
-          return error(ErrorCode::bad_message, "`token` must be a string", rid);
-        msg.token = std::string(m.token->get_string().value());
+    case ClientType::watch:
+    case ClientType::unwatch:
+      // Field types first (bad-message), then the room name rule (bad-room).
+      if (auto problem = read_room(m, msg, rid)) return *problem;
+      if (*type != ClientType::unwatch)
+        if (auto problem = read_auth_token(m, msg, rid)) return *problem;
+      if (*type == ClientType::join && m.meta) {
+        msg.meta = read_meta(*m.meta, limits);
+        if (!msg.meta) return error(ErrorCode::bad_message, meta_rule(limits), rid);
       }
-      msg.room = std::string(m.room->get_string().value());
-      if (!is_valid_room_name(msg.room))
-        return error(ErrorCode::bad_room,
-                     "a room name is 1 to 64 bytes of UTF-8 without control characters", rid);
+      if (auto problem = check_room_name(msg, rid)) return *problem;
+      break;
+    case ClientType::update_meta:
+      if (!m.meta) return error(ErrorCode::bad_message, "`meta` is missing", rid);
+      msg.meta = read_meta(*m.meta, limits);
+      if (!msg.meta) return error(ErrorCode::bad_message, meta_rule(limits), rid);
       break;
     case ClientType::offer:
     case ClientType::answer:
@@ -255,7 +317,8 @@ ProtocolError too_deep() {
 }
 
 // Parses with simdjson; on a grammar failure, `failure` says which.
-ParseResult parse_text(FastParser& parser, std::string_view text, simdjson::error_code& failure) {
+ParseResult parse_text(FastParser& parser, std::string_view text, const ParseLimits& limits,
+                       simdjson::error_code& failure) {
   simdjson::dom::element root;
   failure = parser.parse(text).get(root);
   switch (failure) {
@@ -271,19 +334,19 @@ ParseResult parse_text(FastParser& parser, std::string_view text, simdjson::erro
   simdjson::dom::object object;
   if (root.get(object) != simdjson::SUCCESS)
     return error(ErrorCode::bad_json, "the message is not a JSON object");
-  return validate(members_of(object));
+  return validate(members_of(object), limits);
 }
 
 }  // namespace
 
-ParseResult parse_client_message(std::string_view text) {
+ParseResult parse_client_message(std::string_view text, const ParseLimits& limits) {
   thread_local FastParser parser;
   // JSON allows a byte order mark in front (nlohmann::json accepts it);
   // simdjson does not.
   std::string_view body = text;
   if (body.starts_with(kByteOrderMark)) body.remove_prefix(kByteOrderMark.size());
   simdjson::error_code failure{};
-  ParseResult result = parse_text(parser, body, failure);
+  ParseResult result = parse_text(parser, body, limits, failure);
   if (failure != simdjson::NUMBER_ERROR) return result;
   // simdjson refuses integers beyond 64 bits, which JSON allows (JSON.parse
   // reads them as doubles). Such a text is judged again by nlohmann::json; if
@@ -292,7 +355,8 @@ ParseResult parse_client_message(std::string_view text) {
   if (nests_too_deep(body)) return too_deep();
   const json document = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (document.is_discarded()) return result;
-  return parse_text(parser, document.dump(-1, ' ', false, json::error_handler_t::replace), failure);
+  return parse_text(parser, document.dump(-1, ' ', false, json::error_handler_t::replace), limits,
+                    failure);
 }
 
 namespace {
@@ -406,13 +470,10 @@ std::string encode_welcome(std::string_view id, std::string_view resume_token) {
 }
 
 std::string encode_joined(std::string_view room, std::string_view id,
-                          const std::vector<std::string>& peers, const json& ice_servers,
-                          const std::optional<json>& rid) {
-  json o{{"type", "joined"},
-         {"room", room},
-         {"id", id},
-         {"peers", peers},
-         {"iceServers", ice_servers}};
+                          const std::vector<std::string>& peers, const json& meta,
+                          const json& ice_servers, const std::optional<json>& rid) {
+  json o{{"type", "joined"}, {"room", room}, {"id", id},
+         {"peers", peers},   {"meta", meta}, {"iceServers", ice_servers}};
   return finish(o, rid);
 }
 
@@ -426,9 +487,31 @@ std::string encode_left(std::string_view room, LeaveReason reason, const std::op
   return finish(o, rid);
 }
 
-std::string encode_peer_joined(std::string_view room, std::string_view id) {
-  json o{{"type", "peer-joined"}, {"room", room}, {"id", id}};
+std::string encode_peer_joined(std::string_view room, std::string_view id, const json& meta) {
+  json o{{"type", "peer-joined"}, {"room", room}, {"id", id}, {"meta", meta}};
   return finish(o, std::nullopt);
+}
+
+std::string encode_peer_updated(std::string_view room, std::string_view id, const json& meta) {
+  json o{{"type", "peer-updated"}, {"room", room}, {"id", id}, {"meta", meta}};
+  return finish(o, std::nullopt);
+}
+
+std::string encode_meta_updated(std::string_view room, const json& meta,
+                                const std::optional<json>& rid) {
+  json o{{"type", "meta-updated"}, {"room", room}, {"meta", meta}};
+  return finish(o, rid);
+}
+
+std::string encode_watching(std::string_view room, const std::vector<std::string>& peers,
+                            const json& meta, const std::optional<json>& rid) {
+  json o{{"type", "watching"}, {"room", room}, {"peers", peers}, {"meta", meta}};
+  return finish(o, rid);
+}
+
+std::string encode_unwatched(std::string_view room, const std::optional<json>& rid) {
+  json o{{"type", "unwatched"}, {"room", room}};
+  return finish(o, rid);
 }
 
 std::string encode_peer_left(std::string_view room, std::string_view id, LeaveReason reason) {
@@ -442,13 +525,10 @@ std::string encode_pong(const std::optional<json>& rid) {
 }
 
 std::string encode_resumed(std::string_view id, const std::optional<std::string>& room,
-                           const std::vector<std::string>& peers, std::string_view resume_token,
-                           const std::optional<json>& rid) {
-  json o{{"type", "resumed"},
-         {"id", id},
-         {"room", room ? json(*room) : json(nullptr)},
-         {"peers", peers},
-         {"resume", resume_token}};
+                           const std::vector<std::string>& peers, const json& meta,
+                           std::string_view resume_token, const std::optional<json>& rid) {
+  json o{{"type", "resumed"}, {"id", id},     {"room", room ? json(*room) : json(nullptr)},
+         {"peers", peers},    {"meta", meta}, {"resume", resume_token}};
   return finish(o, rid);
 }
 

@@ -11,10 +11,14 @@ namespace parley {
 
 std::string_view to_string(LeaveReason reason) {
   switch (reason) {
-    case LeaveReason::leave: return "leave";
-    case LeaveReason::disconnect: return "disconnect";
-    case LeaveReason::timeout: return "timeout";
-    case LeaveReason::kicked: return "kicked";
+    case LeaveReason::leave:
+      return "leave";
+    case LeaveReason::disconnect:
+      return "disconnect";
+    case LeaveReason::timeout:
+      return "timeout";
+    case LeaveReason::kicked:
+      return "kicked";
   }
   return "disconnect";
 }
@@ -50,7 +54,37 @@ std::vector<std::string> RoomRegistry::others_locked(const Room& room,
   return others;
 }
 
-RoomRegistry::JoinResult RoomRegistry::join(const std::string& id, const std::string& room_name) {
+nlohmann::json RoomRegistry::meta_of_locked(const std::vector<std::string>& ids) const {
+  nlohmann::json meta = nlohmann::json::object();
+  for (const auto& id : ids) meta[id] = peers_.at(id).meta;
+  return meta;
+}
+
+void RoomRegistry::tell_watchers_locked(const std::string& room, const std::string& subject,
+                                        const Event& event, bool members_told) {
+  auto it = watchers_.find(room);
+  if (it == watchers_.end()) return;
+  for (const auto& watcher_id : it->second) {
+    Peer& watcher = peers_.at(watcher_id);
+    // A watcher that is in the room heard it as a member; once is enough.
+    if (members_told && watcher.room == room && watcher.id != subject) continue;
+    deliver_locked(watcher, event);
+  }
+}
+
+void RoomRegistry::end_watches_locked(Peer& peer) {
+  for (const auto& room : peer.watching) {
+    auto it = watchers_.find(room);
+    assert(it != watchers_.end());
+    std::erase(it->second, peer.id);
+    if (it->second.empty()) watchers_.erase(it);
+  }
+  watch_count_ -= peer.watching.size();
+  peer.watching.clear();
+}
+
+RoomRegistry::JoinResult RoomRegistry::join(const std::string& id, const std::string& room_name,
+                                            JoinOptions options) {
   std::lock_guard lock(mutex_);
   auto it = peers_.find(id);
   if (it == peers_.end()) return {JoinStatus::no_such_peer, {}};
@@ -60,21 +94,77 @@ RoomRegistry::JoinResult RoomRegistry::join(const std::string& id, const std::st
   auto room_it = rooms_.find(room_name);
   if (room_it == rooms_.end()) {
     if (rooms_.size() >= limits_.max_rooms) return {JoinStatus::room_limit, {}};
-  } else if (room_it->second.peers.size() >= limits_.max_peers_per_room) {
+  } else if (room_it->second.peers.size() >=
+             room_it->second.capacity.value_or(limits_.max_peers_per_room)) {
     return {JoinStatus::full, {}};
   }
   if (room_it == rooms_.end()) {
-    room_it = rooms_.emplace(room_name, Room{{}, clock_.unix_now()}).first;
+    room_it = rooms_.emplace(room_name, Room{{}, clock_.unix_now(), options.max_peers}).first;
     spdlog::debug("room created ({} rooms)", rooms_.size());
   }
   Room& room = room_it->second;
-  JoinResult result{JoinStatus::joined, room.peers};
-  const PeerJoinedEvent joined{room_name, id};
+  JoinResult result{JoinStatus::joined, room.peers, meta_of_locked(room.peers)};
+  peer.meta = std::move(options.meta);
+  peer.meta_pinned = options.meta_pinned;
+  peer.relays = options.relays;
+  const Event joined = PeerJoinedEvent{room_name, id, peer.meta};
   for (const auto& other : room.peers) deliver_locked(peers_.at(other), joined);
   room.peers.push_back(id);
   peer.room = room_name;
   ++seated_;
+  tell_watchers_locked(room_name, id, joined, true);
   return result;
+}
+
+RoomRegistry::MetaResult RoomRegistry::update_meta(const std::string& id, nlohmann::json meta) {
+  std::lock_guard lock(mutex_);
+  auto it = peers_.find(id);
+  if (it == peers_.end() || it->second.room.empty()) return {MetaStatus::not_in_room, {}};
+  Peer& peer = it->second;
+  if (peer.meta_pinned) return {MetaStatus::forbidden, {}};
+  peer.meta = std::move(meta);
+  const Event updated = PeerUpdatedEvent{peer.room, id, peer.meta};
+  for (const auto& other : rooms_.at(peer.room).peers)
+    if (other != id) deliver_locked(peers_.at(other), updated);
+  tell_watchers_locked(peer.room, id, updated, true);
+  return {MetaStatus::updated, peer.room};
+}
+
+RoomRegistry::WatchResult RoomRegistry::watch(const std::string& id, const std::string& room) {
+  std::lock_guard lock(mutex_);
+  auto it = peers_.find(id);
+  if (it == peers_.end()) return {WatchStatus::no_such_peer, {}};
+  Peer& peer = it->second;
+  const bool already =
+      std::find(peer.watching.begin(), peer.watching.end(), room) != peer.watching.end();
+  if (!already) {
+    if (peer.watching.size() >= limits_.max_watches) return {WatchStatus::watch_limit, {}};
+    peer.watching.push_back(room);
+    watchers_[room].push_back(id);
+    ++watch_count_;
+  }
+  WatchResult result{WatchStatus::watching, {}};
+  if (auto room_it = rooms_.find(room); room_it != rooms_.end()) {
+    result.peers = room_it->second.peers;
+    result.meta = meta_of_locked(result.peers);
+  }
+  return result;
+}
+
+bool RoomRegistry::unwatch(const std::string& id, const std::string& room) {
+  std::lock_guard lock(mutex_);
+  auto it = peers_.find(id);
+  if (it == peers_.end()) return false;
+  Peer& peer = it->second;
+  auto pos = std::find(peer.watching.begin(), peer.watching.end(), room);
+  if (pos == peer.watching.end()) return false;
+  peer.watching.erase(pos);
+  auto watchers = watchers_.find(room);
+  assert(watchers != watchers_.end());
+  std::erase(watchers->second, id);
+  if (watchers->second.empty()) watchers_.erase(watchers);
+  --watch_count_;
+  return true;
 }
 
 std::optional<std::string> RoomRegistry::leave(const std::string& id) {
@@ -97,11 +187,15 @@ void RoomRegistry::remove_from_room_locked(Peer& peer, LeaveReason reason, bool 
   --seated_;
   const std::string room_name = peer.room;
   peer.room.clear();
+  // The metadata and grants belong to the seat.
+  peer.meta = nlohmann::json::object();
+  peer.meta_pinned = false;
+  peer.relays = kRelayAll;
   if (tell_peer) deliver_locked(peer, RemovedEvent{room_name, reason});
-  if (tell_others) {
-    const PeerLeftEvent left{room_name, peer.id, reason};
+  const Event left = PeerLeftEvent{room_name, peer.id, reason};
+  if (tell_others)
     for (const auto& other : room.peers) deliver_locked(peers_.at(other), left);
-  }
+  tell_watchers_locked(room_name, peer.id, left, tell_others);
   if (room.peers.empty()) {
     rooms_.erase(room_it);
     spdlog::debug("room destroyed ({} rooms)", rooms_.size());
@@ -138,6 +232,7 @@ RoomRegistry::RelayStatus RoomRegistry::relay(const std::string& id, const std::
   if (it == peers_.end() || it->second.room.empty()) return RelayStatus::not_in_room;
   const std::string& room_name = it->second.room;
   const Room& room = rooms_.at(room_name);
+  if ((it->second.relays & relay_bit(message.type)) == 0) return RelayStatus::forbidden;
 
   RelayEvent event{message.type, message.native, nullptr};
   auto deliver = [&](Peer& receiver) {
@@ -160,6 +255,7 @@ void RoomRegistry::erase_peer_locked(const std::string& id) {
   auto it = peers_.find(id);
   if (it == peers_.end()) return;
   if (!it->second.resume_token.empty()) tokens_.erase(it->second.resume_token);
+  end_watches_locked(it->second);
   away_.erase(id);
   peers_.erase(it);
 }
@@ -168,7 +264,8 @@ void RoomRegistry::end(const std::string& id, const PeerLink* link) {
   std::lock_guard lock(mutex_);
   auto it = peers_.find(id);
   if (it == peers_.end() || it->second.link.get() != link) return;
-  if (!it->second.room.empty()) remove_from_room_locked(it->second, LeaveReason::disconnect, false, true);
+  if (!it->second.room.empty())
+    remove_from_room_locked(it->second, LeaveReason::disconnect, false, true);
   erase_peer_locked(id);
 }
 
@@ -181,12 +278,14 @@ void RoomRegistry::lost(const std::string& id, PeerLink* link) {
     // No resume for this peer: a lost connection ends it. Without a grace there
     // is nothing to wait for, so the others learn of it as a timeout at once.
     if (!peer.room.empty())
-      remove_from_room_locked(peer, peer.dialect == Dialect::native ? LeaveReason::timeout
-                                                                     : LeaveReason::disconnect,
-                              false, true);
+      remove_from_room_locked(
+          peer, peer.dialect == Dialect::native ? LeaveReason::timeout : LeaveReason::disconnect,
+          false, true);
     erase_peer_locked(id);
     return;
   }
+  // Watches end with the connection; a resume does not bring them back.
+  end_watches_locked(peer);
   for (auto& text : link->take_unsent()) keep_locked(peer, std::move(text));
   peer.link.reset();
   peer.away_deadline = clock_.now() + limits_.resume_grace;
@@ -194,8 +293,8 @@ void RoomRegistry::lost(const std::string& id, PeerLink* link) {
 }
 
 std::optional<RoomRegistry::Resumed> RoomRegistry::resume(const std::string& token,
-                                                           const std::string& provisional_id,
-                                                           std::shared_ptr<PeerLink> link) {
+                                                          const std::string& provisional_id,
+                                                          std::shared_ptr<PeerLink> link) {
   std::lock_guard lock(mutex_);
   auto token_it = tokens_.find(token);
   if (token_it == tokens_.end()) return std::nullopt;
@@ -211,6 +310,7 @@ std::optional<RoomRegistry::Resumed> RoomRegistry::resume(const std::string& tok
     erase_peer_locked(provisional_id);
 
   if (peer.link) peer.link->superseded();  // a half-open connection loses to the new one
+  end_watches_locked(peer);                // the old connection's watches end with it
   away_.erase(id);
   tokens_.erase(token_it);
   peer.resume_token = random_resume_token();
@@ -222,6 +322,7 @@ std::optional<RoomRegistry::Resumed> RoomRegistry::resume(const std::string& tok
   if (!peer.room.empty()) {
     result.room = peer.room;
     result.peers = others_locked(rooms_.at(peer.room), id);
+    result.meta = meta_of_locked(result.peers);
   }
   result.resume_token = peer.resume_token;
   result.kept.swap(peer.kept);
@@ -258,7 +359,8 @@ std::vector<RoomInfo> RoomRegistry::rooms() const {
   std::lock_guard lock(mutex_);
   std::vector<RoomInfo> result;
   result.reserve(rooms_.size());
-  for (const auto& [name, room] : rooms_) result.push_back({name, room.peers, room.created_unix});
+  for (const auto& [name, room] : rooms_)
+    result.push_back({name, room.peers, room.created_unix, meta_of_locked(room.peers)});
   std::sort(result.begin(), result.end(),
             [](const RoomInfo& a, const RoomInfo& b) { return a.name < b.name; });
   return result;
@@ -268,7 +370,8 @@ std::optional<RoomInfo> RoomRegistry::room(const std::string& name) const {
   std::lock_guard lock(mutex_);
   auto it = rooms_.find(name);
   if (it == rooms_.end()) return std::nullopt;
-  return RoomInfo{name, it->second.peers, it->second.created_unix};
+  return RoomInfo{name, it->second.peers, it->second.created_unix,
+                  meta_of_locked(it->second.peers)};
 }
 
 bool RoomRegistry::kick_room(const std::string& name) {
@@ -298,6 +401,8 @@ void RoomRegistry::clear() {
     rooms_.clear();
     tokens_.clear();
     away_.clear();
+    watchers_.clear();
+    watch_count_ = 0;
     seated_ = 0;
   }
   // The links (sessions) are released here, outside the lock.
@@ -311,6 +416,11 @@ std::size_t RoomRegistry::room_count() const {
 std::size_t RoomRegistry::peer_count() const {
   std::lock_guard lock(mutex_);
   return seated_;
+}
+
+std::size_t RoomRegistry::watch_count() const {
+  std::lock_guard lock(mutex_);
+  return watch_count_;
 }
 
 std::size_t RoomRegistry::connected_count() const {

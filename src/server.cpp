@@ -1,17 +1,17 @@
 #include "parley/server.hpp"
 
 #include <malloc.h>
-#include <csignal>
 #include <sys/resource.h>
+#include <csignal>
 
 #include <optional>
 #include <thread>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <spdlog/spdlog.h>
 
 #include "admin_router.hpp"
 #include "listener.hpp"
@@ -44,6 +44,7 @@ RegistryLimits registry_limits_from(const Config& config) {
   limits.resume_grace = config.resume.grace;
   limits.resume_buffer_messages = config.resume.buffer_messages;
   limits.resume_buffer_bytes = config.limits.max_send_queue_bytes;
+  limits.max_watches = config.limits.max_watches;
   return limits;
 }
 
@@ -190,9 +191,8 @@ void Server::Impl::wait_for_drain(std::chrono::steady_clock::time_point deadline
     return;
   }
   io->drain_timer.expires_after(10ms);
-  io->drain_timer.async_wait([this, deadline](boost::system::error_code) {
-    wait_for_drain(deadline);
-  });
+  io->drain_timer.async_wait(
+      [this, deadline](boost::system::error_code) { wait_for_drain(deadline); });
 }
 
 void Server::Impl::schedule_expiry() {
@@ -240,18 +240,20 @@ void check_startup_files(const Config& config) {
 
 Server::Server(Config config, std::function<Config()> reload_source,
                std::shared_ptr<const Clock> clock)
-    : impl_(std::make_unique<Impl>(std::move(config), std::move(reload_source), std::move(clock))) {}
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(reload_source), std::move(clock))) {
+}
 
 Server::~Server() = default;
 
 void Server::start() {
   auto& impl = *impl_;
   const auto config = impl.context.config();
-  if (config->tls.enabled()) impl.context.set_tls(make_tls_context(config->tls.cert, config->tls.key));
+  if (config->tls.enabled())
+    impl.context.set_tls(make_tls_context(config->tls.cert, config->tls.key));
   const bool tls = config->tls.enabled();
-  impl.io->public_listener = std::make_shared<Listener>(
-      impl.context, impl.public_router,
-      [&impl, tls] { return tls ? impl.context.tls() : nullptr; });
+  impl.io->public_listener =
+      std::make_shared<Listener>(impl.context, impl.public_router,
+                                 [&impl, tls] { return tls ? impl.context.tls() : nullptr; });
   impl.io->admin_listener = std::make_shared<Listener>(
       impl.context, impl.admin_router, [] { return std::shared_ptr<net::ssl::context>(); });
   listen_naming_keys(*impl.io->public_listener, config->listen.address, config->listen.port,
@@ -293,11 +295,21 @@ void Server::shutdown() {
   net::post(*impl_->ioc, [impl = impl_.get()] { impl->begin_drain(); });
 }
 
-bool Server::reload() { return impl_->do_reload(); }
+bool Server::reload() {
+  return impl_->do_reload();
+}
 
-std::uint16_t Server::public_port() const { return impl_->io->public_listener->port(); }
-std::uint16_t Server::admin_port() const { return impl_->io->admin_listener->port(); }
-RoomRegistry& Server::registry() { return impl_->registry; }
-Metrics& Server::metrics() { return impl_->metrics; }
+std::uint16_t Server::public_port() const {
+  return impl_->io->public_listener->port();
+}
+std::uint16_t Server::admin_port() const {
+  return impl_->io->admin_listener->port();
+}
+RoomRegistry& Server::registry() {
+  return impl_->registry;
+}
+Metrics& Server::metrics() {
+  return impl_->metrics;
+}
 
 }  // namespace parley

@@ -157,6 +157,12 @@ void SocketioPeer::handle_event(const json& arguments, std::string_view argument
     result = handle_message(arguments, arguments_text);
   } else if (name == "leave") {
     result = handle_leave(arguments);
+  } else if (name == "update-meta") {
+    result = handle_update_meta(arguments);
+  } else if (name == "watch") {
+    result = handle_watch(arguments);
+  } else if (name == "unwatch") {
+    result = handle_unwatch(arguments);
   } else {
     // Like a socket.io server without a handler for it: ignored, but an
     // acknowledgement that the client waits for says why nothing happened.
@@ -171,29 +177,57 @@ json SocketioPeer::fail(ErrorCode code, std::string_view message) {
   return {{"ok", false}, {"code", to_string(code)}};
 }
 
+std::string SocketioPeer::meta_rule() const {
+  return "metadata is a JSON object of at most " + std::to_string(config_->limits.max_meta_bytes) +
+         " bytes as compact JSON";
+}
+
+std::optional<JoinGrants> SocketioPeer::authorize(const std::string& room) {
+  if (config_->auth.jwt_secret.empty()) return JoinGrants{};
+  if (!token_) {
+    fail(ErrorCode::unauthorized,
+         "this server needs a token: connect with io(url, {auth: {token}})");
+    return std::nullopt;
+  }
+  auto checked = check_join_token(*token_, config_->auth.jwt_secret, room,
+                                  context_.clock.unix_now(), config_->limits.max_meta_bytes);
+  if (checked.status != JwtStatus::ok) {
+    fail(ErrorCode::unauthorized,
+         std::string("the token was refused: ") + std::string(to_string(checked.status)));
+    return std::nullopt;
+  }
+  return std::move(checked.grants);
+}
+
 json SocketioPeer::handle_join(const json& arguments) {
   if (arguments.size() < 2 || !arguments[1].is_string())
     return fail(ErrorCode::bad_message, "join(room) needs the room name as a string");
+  // join(room, meta): parley's optional second argument, the peer's metadata.
+  const bool has_meta = arguments.size() > 2 && !arguments[2].is_null();
+  if (has_meta && !is_valid_meta(arguments[2], config_->limits.max_meta_bytes))
+    return fail(ErrorCode::bad_message, meta_rule());
   const std::string room = arguments[1].get<std::string>();
   if (!is_valid_room_name(room))
     return fail(ErrorCode::bad_room, "a room name is 1 to 64 bytes with no control characters");
-  if (!config_->auth.jwt_secret.empty()) {
-    if (!token_)
-      return fail(ErrorCode::unauthorized,
-                  "this server needs a token: connect with io(url, {auth: {token}})");
-    const auto status =
-        verify_join_token(*token_, config_->auth.jwt_secret, room, context_.clock.unix_now());
-    if (status != JwtStatus::ok)
-      return fail(ErrorCode::unauthorized,
-                  std::string("the token was refused: ") + std::string(to_string(status)));
+  auto grants = authorize(room);
+  if (!grants) return {{"ok", false}, {"code", to_string(ErrorCode::unauthorized)}};
+  JoinOptions options;
+  if (grants->meta) {
+    options.meta = std::move(*grants->meta);
+    options.meta_pinned = true;
+  } else if (has_meta) {
+    options.meta = arguments[2];
   }
-  auto result = context_.registry.join(id_, room);
+  options.max_peers = grants->max_peers;
+  options.relays = grants->relay;
+  auto result = context_.registry.join(id_, room, std::move(options));
   switch (result.status) {
     case RoomRegistry::JoinStatus::joined:
       send(socketio_room_event_packet("joined", room, id_));
       return ok({{"room", room},
                  {"id", id_},
                  {"peers", result.peers},
+                 {"meta", result.meta},
                  {"iceServers", ice_servers_for(*config_, id_, context_.clock.unix_now())}});
     case RoomRegistry::JoinStatus::full:
       send(socketio_room_event_packet("full", room, id_));
@@ -237,11 +271,54 @@ json SocketioPeer::handle_message(const json& arguments, std::string_view argume
       context_.metrics.count_relay(type);
       context_.metrics.observe_relay_latency(context_.clock.now() - started);
       return ok();
+    case RoomRegistry::RelayStatus::forbidden:
+      return fail(ErrorCode::forbidden,
+                  "your join token does not allow sending `" + relay.type + "`");
     case RoomRegistry::RelayStatus::not_in_room:  // removed by an admin just now
     case RoomRegistry::RelayStatus::unknown_peer:
       break;
   }
   return fail(ErrorCode::not_in_room, "join a room before sending messages");
+}
+
+json SocketioPeer::handle_update_meta(const json& arguments) {
+  if (arguments.size() < 2 || !is_valid_meta(arguments[1], config_->limits.max_meta_bytes))
+    return fail(ErrorCode::bad_message, "update-meta(meta): " + meta_rule());
+  auto result = context_.registry.update_meta(id_, arguments[1]);
+  switch (result.status) {
+    case RoomRegistry::MetaStatus::updated:
+      send(socketio_event_packet(json::array({"meta-updated", result.room, arguments[1]})));
+      return ok({{"room", result.room}, {"meta", arguments[1]}});
+    case RoomRegistry::MetaStatus::not_in_room:
+      return fail(ErrorCode::not_in_room, "join a room before setting metadata");
+    case RoomRegistry::MetaStatus::forbidden:
+      break;
+  }
+  return fail(ErrorCode::forbidden, "your join token pinned your metadata");
+}
+
+json SocketioPeer::handle_watch(const json& arguments) {
+  if (arguments.size() < 2 || !arguments[1].is_string())
+    return fail(ErrorCode::bad_message, "watch(room) needs the room name as a string");
+  const std::string room = arguments[1].get<std::string>();
+  if (!is_valid_room_name(room))
+    return fail(ErrorCode::bad_room, "a room name is 1 to 64 bytes with no control characters");
+  if (!authorize(room)) return {{"ok", false}, {"code", to_string(ErrorCode::unauthorized)}};
+  auto result = context_.registry.watch(id_, room);
+  if (result.status != RoomRegistry::WatchStatus::watching)
+    return fail(ErrorCode::watch_limit, "this connection watches as many rooms as it may");
+  send(socketio_event_packet(json::array({"watching", room, result.peers, result.meta})));
+  return ok({{"room", room}, {"peers", result.peers}, {"meta", result.meta}});
+}
+
+json SocketioPeer::handle_unwatch(const json& arguments) {
+  if (arguments.size() < 2 || !arguments[1].is_string())
+    return fail(ErrorCode::bad_message, "unwatch(room) needs the room name as a string");
+  const std::string room = arguments[1].get<std::string>();
+  if (!context_.registry.unwatch(id_, room))
+    return fail(ErrorCode::not_watching, "this connection does not watch that room");
+  send(socketio_event_packet(json::array({"unwatched", room})));
+  return ok({{"room", room}});
 }
 
 json SocketioPeer::handle_leave(const json& arguments) {
@@ -266,7 +343,10 @@ void SocketioPeer::on_event(const Event& event) {
         if constexpr (std::is_same_v<E, RelayEvent>) {
           if (e.socketio) host_.send_packet(e.socketio);
         } else if constexpr (std::is_same_v<E, PeerJoinedEvent>) {
-          send(socketio_room_event_packet("otherjoin", e.room, e.id));
+          // otherjoin(room, id, meta): classic clients read the first two.
+          send(socketio_event_packet(json::array({"otherjoin", e.room, e.id, e.meta})));
+        } else if constexpr (std::is_same_v<E, PeerUpdatedEvent>) {
+          send(socketio_event_packet(json::array({"peer-updated", e.room, e.id, e.meta})));
         } else if constexpr (std::is_same_v<E, PeerLeftEvent>) {
           send(socketio_room_event_packet("bye", e.room, e.id));
         } else if constexpr (std::is_same_v<E, RemovedEvent>) {

@@ -16,6 +16,7 @@
 
 #include "parley/config.hpp"
 #include "parley/events.hpp"
+#include "parley/jwt.hpp"
 #include "parley/protocol.hpp"
 #include "parley/rate_limiter.hpp"
 #include "parley/room_registry.hpp"
@@ -70,8 +71,15 @@ class SocketioPeer {
   nlohmann::json handle_join(const nlohmann::json& arguments);
   nlohmann::json handle_message(const nlohmann::json& arguments, std::string_view arguments_text);
   nlohmann::json handle_leave(const nlohmann::json& arguments);
+  nlohmann::json handle_update_meta(const nlohmann::json& arguments);
+  nlohmann::json handle_watch(const nlohmann::json& arguments);
+  nlohmann::json handle_unwatch(const nlohmann::json& arguments);
+  // The grants of the connection's token for `room` (defaults when auth is off),
+  // or nothing after telling the client `unauthorized`.
+  std::optional<JoinGrants> authorize(const std::string& room);
   // Sends `parley-error` and returns the acknowledgement's `{ok: false, code}`.
   nlohmann::json fail(ErrorCode code, std::string_view message);
+  std::string meta_rule() const;
   void send(std::string packet);
 
   ServerContext& context_;

@@ -5,11 +5,33 @@
 // Test hooks (kept stable; docs/browser.md): `/?room=NAME&autostart=1` joins at once;
 // [data-testid=status] holds exactly one keyword (see computeStatus below); every
 // remote <video> carries data-testid="remote-video" and data-peer="<peer id>".
+//
+// Beyond the contract (docs/browser.md "The demo page"): `&name=Ada` is this peer's
+// display name, sent as its metadata and shown on the others' tiles
+// ([data-testid=peer-name]); the lobby watches the chosen room and lists who is in
+// it ([data-testid=lobby-peers]); `&token=JWT` is the join token on a server with
+// auth on, and a token whose `relay` grant leaves out `offer` makes the page a
+// viewer: no camera, it answers the others' offers and watches the room.
 
 import { ParleyClient, defaultUrl } from './parley.js';
 import { MeshCall } from './call.js';
 
 const params = new URLSearchParams(location.search);
+const token = params.get('token') ?? undefined;
+
+/** The claims of a JWT, read without checking it (the server checks it). */
+function tokenClaims(jwt) {
+  try {
+    const part = jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    const bytes = Uint8Array.from(atob(part), (c) => c.charCodeAt(0));
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return {};
+  }
+}
+const claims = token ? tokenClaims(token) : {};
+/** A viewer may not send offers: it receives the others' media and sends none. */
+const viewer = Array.isArray(claims.relay) && !claims.relay.includes('offer');
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const ui = {
   status: $('status'),
@@ -33,6 +55,12 @@ const ui = {
   afterCallText: $('after-call-text'),
   rejoinButton: $('rejoin-button'),
   otherRoomButton: $('other-room-button'),
+  nameInput: /** @type {HTMLInputElement} */ ($('name-input')),
+  lobbyPresence: $('lobby-presence'),
+  lobbyPresenceLabel: $('lobby-presence-label'),
+  lobbyPeers: $('lobby-peers'),
+  selfCaption: $('self-caption'),
+  stage: $('stage'),
 };
 
 /**
@@ -62,6 +90,19 @@ const state = {
   soundBlocked: false,
   /** @type {Map<string, {tile: HTMLElement, video: HTMLVideoElement, label: HTMLElement, hasFrames: boolean}>} */
   tiles: new Map(),
+  /** This peer's display name (`?name=`, or typed in the lobby). */
+  name: (params.get('name') ?? '').trim(),
+  /** True when the join token makes this page a viewer (see above). */
+  viewer,
+  /** The connection that watches the room chosen in the lobby, and what it saw. */
+  /** @type {ParleyClient | null} */
+  lobbyClient: null,
+  lobbyRoom: '',
+  /** @type {{peers: string[], meta: Object<string, any>} | null} */
+  presence: null,
+  /** Error codes the server sent that answered no request (for people and tests). */
+  /** @type {string[]} */
+  errors: [],
 };
 
 // Lets a developer poke at the call from the console; nothing depends on it.
@@ -167,10 +208,47 @@ function render() {
     const peer = state.call?.peers.get(id);
     const flowing = peer ? mediaFlowing(peer) : false;
     tile.tile.classList.toggle('is-live', flowing);
-    tile.label.textContent = flowing
-      ? `Peer ${id.slice(0, 6)}`
-      : `Peer ${id.slice(0, 6)} · connecting…`;
+    setText(tile.name, displayName(id));
+    setText(tile.detail, flowing ? '' : ' · connecting…');
   }
+  setText(ui.selfCaption, state.name ? `You (${state.name})` : 'You');
+  renderPresence();
+}
+
+function setText(element, text) {
+  if (element.textContent !== text) element.textContent = text;
+}
+
+/** A peer's name from its metadata, or a short form of its id. */
+function displayName(id, meta = state.client?.peerMeta[id]) {
+  const name = typeof meta?.name === 'string' ? meta.name.trim() : '';
+  const label = name || `Peer ${id.slice(0, 6)}`;
+  return meta?.role === 'viewer' ? `${label} (viewer)` : label;
+}
+
+/** The lobby's list of who is in the chosen room (or, for a viewer, the room it is in). */
+function renderPresence() {
+  const presence = state.presence;
+  const show = presence !== null && (state.phase === 'lobby' || state.viewer);
+  ui.lobbyPresence.hidden = !show;
+  if (!show) return;
+  // In the lobby the list sits in its form; a viewer in a room sees it above the tiles.
+  if (state.phase === 'lobby') {
+    if (ui.lobbyPresence.parentElement !== ui.lobby) ui.lobby.append(ui.lobbyPresence);
+  } else if (ui.lobbyPresence.parentElement !== ui.stage) {
+    ui.stage.prepend(ui.lobbyPresence);
+  }
+  const names = presence.peers.map((id) => displayName(id, presence.meta[id]));
+  setText(ui.lobbyPresenceLabel, names.length ? 'In this room now:' : 'Nobody is in this room yet.');
+  if (ui.lobbyPeers.dataset.names === JSON.stringify(names)) return;
+  ui.lobbyPeers.dataset.names = JSON.stringify(names);
+  ui.lobbyPeers.replaceChildren(
+    ...names.map((name) => {
+      const li = document.createElement('li');
+      li.textContent = name;
+      return li;
+    }),
+  );
 }
 
 // -------------------------------------------------------------- video tiles
@@ -186,10 +264,15 @@ function addTile(peer) {
   video.playsInline = true;
   video.muted = state.soundBlocked;
   const label = document.createElement('figcaption');
+  const name = document.createElement('span');
+  name.dataset.testid = 'peer-name';
+  name.dataset.peer = peer.id;
+  const detail = document.createElement('span');
+  label.append(name, detail);
   tile.append(video, label);
   ui.tiles.append(tile);
 
-  const entry = { tile, video, label, hasFrames: false };
+  const entry = { tile, video, label, name, detail, hasFrames: false };
   state.tiles.set(peer.id, entry);
   const sawFrame = () => {
     if (video.videoWidth > 0 && !entry.hasFrames) {
@@ -293,8 +376,11 @@ async function startCall(room) {
   state.endReason = '';
   state.note = '';
   updateUrl(room);
+  stopWatchingLobby();
 
-  if (!state.localStream) {
+  if (state.viewer) {
+    state.note = 'You are a viewer: you see and hear the others, they do not see you.';
+  } else if (!state.localStream) {
     state.startStep = 'Starting camera and microphone…';
     render();
     const stream = await openLocalMedia();
@@ -328,7 +414,10 @@ async function joinRoom(client) {
   render();
   let joined;
   try {
-    joined = await client.join(state.room);
+    const meta = {};
+    if (state.name) meta.name = state.name;
+    if (state.viewer) meta.role = 'viewer';
+    joined = await client.join(state.room, { token, meta });
   } catch (err) {
     if (state.client !== client) return;
     // The connection dropped under the join: the `resumed` or `resume-failed`
@@ -377,9 +466,30 @@ async function joinRoom(client) {
     }),
   );
   state.phase = 'in-room';
-  // The newcomer calls everyone already there (see call.js).
-  for (const id of joined.peers) call.addPeer(id, { initiate: true });
+  // The newcomer calls everyone already there (see call.js); a viewer may not make
+  // offers, so it waits for theirs, and two viewers have nothing to exchange.
+  for (const id of joined.peers) {
+    if (isViewer(joined.meta?.[id]) && state.viewer) continue;
+    call.addPeer(id, { initiate: !state.viewer });
+  }
+  if (state.viewer) watchRoom(client, state.room);
   render();
+}
+
+function isViewer(meta) {
+  return meta?.role === 'viewer';
+}
+
+/** Watches `room` on `client` and keeps `state.presence` in step with it. */
+async function watchRoom(client, room) {
+  try {
+    const watching = await client.watch(room, { token });
+    if (state.client !== client && state.lobbyClient !== client) return;
+    state.presence = { peers: watching.peers, meta: watching.meta };
+    render();
+  } catch (err) {
+    console.warn(`parley demo: cannot watch room ${room}: ${err.code}`);
+  }
 }
 
 function wireClient(client) {
@@ -388,11 +498,33 @@ function wireClient(client) {
   };
   client.on(
     'peer-joined',
-    mine(({ id }) => state.call?.addPeer(id, { initiate: false })),
+    mine(({ room, id, meta }) => {
+      if (room !== client.room) return; // a watched room's presence: see 'presence'
+      // A viewer cannot offer, so the peers with media call it.
+      if (isViewer(meta)) {
+        if (!state.viewer) state.call?.addPeer(id, { initiate: true });
+      } else {
+        state.call?.addPeer(id, { initiate: false });
+      }
+      render();
+    }),
+  );
+  client.on(
+    'peer-updated',
+    mine(() => render()),
+  );
+  client.on(
+    'presence',
+    mine(({ peers, meta }) => {
+      state.presence = { peers, meta };
+      render();
+    }),
   );
   client.on(
     'peer-left',
-    mine(({ id }) => state.call?.removePeer(id)),
+    mine(({ room, id }) => {
+      if (room === client.room) state.call?.removePeer(id);
+    }),
   );
   for (const type of ['offer', 'answer', 'candidate']) {
     client.on(
@@ -453,6 +585,7 @@ function wireClient(client) {
   client.on(
     'error',
     mine(({ code, message }) => {
+      state.errors.push(code);
       console.warn(`parley demo: server error ${code}: ${message}`);
     }),
   );
@@ -524,12 +657,60 @@ function randomRoomName() {
 function showLobby(room) {
   state.phase = 'lobby';
   ui.roomInput.value = room || randomRoomName();
+  ui.nameInput.value = state.name;
   render();
+  watchLobbyRoom();
 }
+
+/** In the lobby, a connection of its own watches the room in the room field. */
+async function watchLobbyRoom() {
+  const room = ui.roomInput.value.trim();
+  if (state.phase !== 'lobby' || !room || room === state.lobbyRoom) return;
+  let client = state.lobbyClient;
+  if (!client) {
+    client = new ParleyClient(defaultUrl());
+    state.lobbyClient = client;
+    client.on('presence', ({ room: watched, peers, meta }) => {
+      if (state.lobbyClient !== client || watched !== state.lobbyRoom) return;
+      state.presence = { peers, meta };
+      render();
+    });
+    try {
+      await client.connect();
+    } catch {
+      if (state.lobbyClient === client) state.lobbyClient = null;
+      return; // no lobby list; joining still works (or says why not)
+    }
+  }
+  if (state.lobbyClient !== client) return;
+  const previous = state.lobbyRoom;
+  state.lobbyRoom = room;
+  state.presence = null;
+  if (previous) client.unwatch(previous).catch(() => {});
+  await watchRoom(client, room);
+}
+
+function stopWatchingLobby() {
+  const client = state.lobbyClient;
+  state.lobbyClient = null;
+  state.lobbyRoom = '';
+  state.presence = null;
+  client?.close();
+}
+
+let lobbyTyping = null;
+ui.roomInput.addEventListener('input', () => {
+  clearTimeout(lobbyTyping);
+  lobbyTyping = setTimeout(watchLobbyRoom, 300);
+});
+ui.nameInput.addEventListener('input', () => {
+  state.name = ui.nameInput.value.trim();
+});
 
 ui.lobby.addEventListener('submit', (event) => {
   event.preventDefault();
   const room = ui.roomInput.value.trim();
+  state.name = ui.nameInput.value.trim();
   if (room) startCall(room);
 });
 ui.micButton.addEventListener('click', () => toggleTrack(state.localStream?.getAudioTracks()[0]));

@@ -747,7 +747,8 @@ export class ParleyClient {
         this.peerMeta = { ...(message.meta ?? {}) };
         break;
       case 'peer-joined':
-        if (inRoom) {
+        // A client that watches its own room hears its own join as a watcher.
+        if (inRoom && message.id !== this.id) {
           if (!this.peers.includes(message.id)) this.peers.push(message.id);
           this.peerMeta[message.id] = message.meta ?? {};
         }

@@ -50,6 +50,8 @@ struct LimitsConfig {
   std::uint64_t message_burst = 200;           // token bucket size (>= 1)
   std::size_t max_send_queue_bytes = 1048576;  // a slower reader is closed with 1013
   double handshake_timeout = 10;               // seconds to finish TLS + HTTP request
+  std::size_t max_meta_bytes = 1024;           // a peer's metadata, as compact JSON
+  std::size_t max_watches = 8;                 // rooms one connection may watch
 
   bool operator==(const LimitsConfig&) const = default;
 };

@@ -3,10 +3,13 @@
 // by every receiver (and by a lost peer's kept-message buffer).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <variant>
+
+#include <nlohmann/json.hpp>
 
 namespace parley {
 
@@ -19,6 +22,23 @@ std::string_view to_string(LeaveReason reason);
 
 using SharedText = std::shared_ptr<const std::string>;
 
+// The relay types, as a bit set: what a join token's `relay` grant lets a peer send.
+enum RelayBits : std::uint8_t {
+  kRelayOffer = 1,
+  kRelayAnswer = 2,
+  kRelayCandidate = 4,
+  kRelayMessage = 8,
+  kRelayAll = 15,
+};
+// The bit of a relay type name ("offer", ...), or 0 for any other name.
+inline std::uint8_t relay_bit(std::string_view type) {
+  if (type == "offer") return kRelayOffer;
+  if (type == "answer") return kRelayAnswer;
+  if (type == "candidate") return kRelayCandidate;
+  if (type == "message") return kRelayMessage;
+  return 0;
+}
+
 // A relayed offer/answer/candidate/message.
 struct RelayEvent {
   std::string type;     // for metrics: offer, answer, candidate, message
@@ -26,9 +46,11 @@ struct RelayEvent {
   SharedText socketio;  // the packet a socket.io peer receives; null when none is in the room
 };
 
+// Presence events reach the peers of `room` and the connections watching it.
 struct PeerJoinedEvent {
   std::string room;
   std::string id;
+  nlohmann::json meta;  // the joiner's metadata (an object, `{}` when none)
 };
 
 struct PeerLeftEvent {
@@ -43,6 +65,14 @@ struct RemovedEvent {
   LeaveReason reason;
 };
 
-using Event = std::variant<RelayEvent, PeerJoinedEvent, PeerLeftEvent, RemovedEvent>;
+// A peer of `room` changed its metadata.
+struct PeerUpdatedEvent {
+  std::string room;
+  std::string id;
+  nlohmann::json meta;
+};
+
+using Event =
+    std::variant<RelayEvent, PeerJoinedEvent, PeerLeftEvent, RemovedEvent, PeerUpdatedEvent>;
 
 }  // namespace parley

@@ -8,6 +8,12 @@
 // Peer life cycle:  connected --lost--> away --resume--> connected
 //                        |                |
 //                        +--end--> gone   +--grace over--> gone (peer-left timeout)
+//
+// A seat carries the peer's metadata and the grants of its join token (which
+// relay types it may send, whether its metadata is pinned); both live as long
+// as the seat, across a resume. A connection may also watch rooms: it then gets
+// their presence events (never their relays) without a seat; watches end with
+// the connection (lost included).
 #pragma once
 
 #include <cstddef>
@@ -20,6 +26,8 @@
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "parley/clock.hpp"
 #include "parley/events.hpp"
@@ -46,15 +54,25 @@ class PeerLink {
 struct RegistryLimits {
   std::size_t max_peers_per_room = 2;
   std::size_t max_rooms = 100000;
-  double resume_grace = 15;            // seconds; 0 turns resume off
+  double resume_grace = 15;  // seconds; 0 turns resume off
   std::size_t resume_buffer_messages = 64;
   std::size_t resume_buffer_bytes = 1048576;
+  std::size_t max_watches = 8;  // rooms one connection may watch
 };
 
 struct RoomInfo {
   std::string name;
   std::vector<std::string> peers;  // join order
   std::int64_t created_unix = 0;
+  nlohmann::json meta = nlohmann::json::object();  // peer id -> metadata, for each of `peers`
+};
+
+// What a join brings besides the room: the peer's metadata and its token's grants.
+struct JoinOptions {
+  nlohmann::json meta = nlohmann::json::object();
+  bool meta_pinned = false;              // set by the token: update_meta is forbidden
+  std::optional<std::size_t> max_peers;  // the room's capacity, when this join creates it
+  std::uint8_t relays = kRelayAll;       // relay types the peer may send (RelayBits)
 };
 
 class RoomRegistry {
@@ -75,16 +93,39 @@ class RoomRegistry {
   enum class JoinStatus { joined, full, room_limit, already_in_room, no_such_peer };
   struct JoinResult {
     JoinStatus status;
-    std::vector<std::string> peers;  // the others, in join order (when joined)
+    std::vector<std::string> peers;                  // the others, in join order (when joined)
+    nlohmann::json meta = nlohmann::json::object();  // their metadata, by id
   };
-  // Joins `room`, creating it if needed. The others get PeerJoinedEvent.
-  JoinResult join(const std::string& id, const std::string& room);
+  // Joins `room`, creating it if needed (with capacity `options.max_peers`, else
+  // the configured one). The others and the room's watchers get PeerJoinedEvent.
+  JoinResult join(const std::string& id, const std::string& room, JoinOptions options = {});
+
+  enum class MetaStatus { updated, not_in_room, forbidden };
+  struct MetaResult {
+    MetaStatus status;
+    std::string room;  // when updated
+  };
+  // Replaces the peer's metadata; the others and the watchers get PeerUpdatedEvent.
+  // `forbidden` when its join token pinned the metadata.
+  MetaResult update_meta(const std::string& id, nlohmann::json meta);
+
+  enum class WatchStatus { watching, watch_limit, no_such_peer };
+  struct WatchResult {
+    WatchStatus status;
+    std::vector<std::string> peers;  // the room's peers in join order (none: no such room)
+    nlohmann::json meta = nlohmann::json::object();
+  };
+  // Starts (or, for a room already watched, repeats) a watch of `room` by the
+  // connection of peer `id`: it gets the room's presence events from now on.
+  WatchResult watch(const std::string& id, const std::string& room);
+  // Ends a watch; false when `id` did not watch `room`.
+  bool unwatch(const std::string& id, const std::string& room);
 
   // Leaves the current room (the others get PeerLeftEvent `leave`); returns the
   // room left, or nothing when the peer was in none.
   std::optional<std::string> leave(const std::string& id);
 
-  enum class RelayStatus { ok, not_in_room, unknown_peer };
+  enum class RelayStatus { ok, not_in_room, forbidden, unknown_peer };
   struct RelayMessage {
     std::string type;
     SharedText native;
@@ -92,7 +133,8 @@ class RoomRegistry {
     // speaks socket.io. `room` is the sender's room.
     std::function<SharedText(const std::string& room)> socketio;
   };
-  // Relays to every other peer of the sender's room, or to `to` only.
+  // Relays to every other peer of the sender's room, or to `to` only; `forbidden`
+  // when the sender's join token does not grant `message.type`.
   RelayStatus relay(const std::string& id, const std::string* to, const RelayMessage& message);
 
   // The session ended at once (close frame, leave-and-close, server close code):
@@ -108,9 +150,10 @@ class RoomRegistry {
   struct Resumed {
     std::string id;
     std::optional<std::string> room;
-    std::vector<std::string> peers;  // the others in the room, join order
-    std::string resume_token;        // the next token
-    std::vector<SharedText> kept;    // kept messages, oldest first
+    std::vector<std::string> peers;                  // the others in the room, join order
+    nlohmann::json meta = nlohmann::json::object();  // their metadata, by id
+    std::string resume_token;                        // the next token
+    std::vector<SharedText> kept;                    // kept messages, oldest first
   };
   // Takes over the peer that `token` belongs to. `provisional_id` is the peer the
   // new connection was given at connect; it is discarded on success. A live
@@ -135,8 +178,9 @@ class RoomRegistry {
   void clear();
 
   std::size_t room_count() const;
-  std::size_t peer_count() const;        // peers holding a seat in a room
-  std::size_t connected_count() const;   // peers known at all (any room or none)
+  std::size_t peer_count() const;       // peers holding a seat in a room
+  std::size_t connected_count() const;  // peers known at all (any room or none)
+  std::size_t watch_count() const;      // watches of every connection
   std::optional<std::string> room_of(const std::string& id) const;
 
  private:
@@ -147,12 +191,18 @@ class RoomRegistry {
     std::shared_ptr<PeerLink> link;  // null while away
     std::string room;                // empty: in no room
     double away_deadline = 0;        // when away
-    std::vector<SharedText> kept;  // oldest first (a deque costs memory even empty)
+    std::vector<SharedText> kept;    // oldest first (a deque costs memory even empty)
     std::size_t kept_bytes = 0;
+    // The seat's metadata and grants (meaningful while `room` is set).
+    nlohmann::json meta = nlohmann::json::object();
+    bool meta_pinned = false;
+    std::uint8_t relays = kRelayAll;
+    std::vector<std::string> watching;  // rooms this connection watches
   };
   struct Room {
     std::vector<std::string> peers;  // join order
     std::int64_t created_unix = 0;
+    std::optional<std::size_t> capacity;  // from the creator's token; else the configured one
   };
 
   void remove_from_room_locked(Peer& peer, LeaveReason reason, bool tell_peer, bool tell_others);
@@ -160,6 +210,12 @@ class RoomRegistry {
   void deliver_locked(Peer& peer, const Event& event);
   void keep_locked(Peer& peer, SharedText text);
   std::vector<std::string> others_locked(const Room& room, const std::string& id) const;
+  nlohmann::json meta_of_locked(const std::vector<std::string>& ids) const;
+  // Delivers a presence event of `room` about `subject` to the room's watchers,
+  // except those that got it as members already (when `members_told`).
+  void tell_watchers_locked(const std::string& room, const std::string& subject, const Event& event,
+                            bool members_told);
+  void end_watches_locked(Peer& peer);
 
   const Clock& clock_;
   mutable std::mutex mutex_;
@@ -168,6 +224,10 @@ class RoomRegistry {
   std::unordered_map<std::string, Room> rooms_;
   std::unordered_map<std::string, std::string> tokens_;  // resume token -> peer id
   std::unordered_set<std::string> away_;                 // peers in their grace period
+  // Room name -> the peers whose connections watch it, in watch order. Kept
+  // apart from rooms_: a watch neither creates a room nor keeps one alive.
+  std::unordered_map<std::string, std::vector<std::string>> watchers_;
+  std::size_t watch_count_ = 0;
   std::size_t seated_ = 0;
 };
 

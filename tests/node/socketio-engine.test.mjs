@@ -129,7 +129,7 @@ describe('long-polling by hand', () => {
     try {
       other.socket.emit('join', room);
       await other.next('joined');
-      assert.equal((await held).body, `42${JSON.stringify(['otherjoin', room, other.socket.id])}`);
+      assert.equal((await held).body, `42${JSON.stringify(['otherjoin', room, other.socket.id, {}])}`);
     } finally {
       other.close();
       await post(daemon.url, peer.sid, '1');
@@ -180,7 +180,7 @@ describe('malformed packets close only that client', () => {
       const bad = await websocketPeer(daemon.url);
       bad.raw.send(`42${JSON.stringify(['join', room])}`);
       assert.match(await bad.raw.text(), /^42\["joined"/);
-      assert.deepEqual(await mate.next('otherjoin'), [room, bad.id]);
+      assert.deepEqual(await mate.next('otherjoin'), [room, bad.id, {}]);
       bad.raw.send('42["message",');
       assert.equal(await bad.raw.closed(), 1002);
       assert.deepEqual(await mate.next('bye'), [room, bad.id]);

@@ -57,7 +57,7 @@ for (const mode of MODES) {
         assert.deepEqual(await alice.next('joined'), [room, alice.socket.id]);
         bob.socket.emit('join', room);
         assert.deepEqual(await bob.next('joined'), [room, bob.socket.id]);
-        assert.deepEqual(await alice.next('otherjoin'), [room, bob.socket.id]);
+        assert.deepEqual(await alice.next('otherjoin'), [room, bob.socket.id, {}]);
         carol.socket.emit('join', room);
         assert.deepEqual(await carol.next('full'), [room, carol.socket.id]);
 
@@ -84,7 +84,7 @@ for (const mode of MODES) {
         // The seat is free again; a disconnect says bye at once.
         carol.socket.emit('join', room);
         assert.deepEqual(await carol.next('joined'), [room, carol.socket.id]);
-        assert.deepEqual(await alice.next('otherjoin'), [room, carol.socket.id]);
+        assert.deepEqual(await alice.next('otherjoin'), [room, carol.socket.id, {}]);
         const carolId = carol.socket.id;
         carol.close();
         assert.deepEqual(await alice.next('bye'), [room, carolId]);
@@ -206,7 +206,7 @@ describe('disconnects', () => {
       bob.socket.emit('join', room);
       await bob.next('joined');
       const firstId = bob.socket.id;
-      assert.deepEqual(await alice.next('otherjoin'), [room, firstId]);
+      assert.deepEqual(await alice.next('otherjoin'), [room, firstId, {}]);
 
       bob.socket.disconnect();
       assert.deepEqual(await alice.next('bye'), [room, firstId]);
@@ -217,7 +217,7 @@ describe('disconnects', () => {
       assert.notEqual(bob.socket.id, firstId);
       bob.socket.emit('join', room);
       assert.deepEqual(await bob.next('joined'), [room, bob.socket.id]);
-      assert.deepEqual(await alice.next('otherjoin'), [room, bob.socket.id]);
+      assert.deepEqual(await alice.next('otherjoin'), [room, bob.socket.id, {}]);
     } finally {
       alice.close();
       bob.close();

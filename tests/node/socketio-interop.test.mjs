@@ -36,6 +36,7 @@ for (const [name, options] of [
           type: 'peer-joined',
           room,
           id: sio.socket.id,
+          meta: {},
         });
 
         // native -> socket.io: message(room, object), the object without `from`.
@@ -101,7 +102,7 @@ for (const [name, options] of [
         await sio.next('joined');
         native.send({ type: 'join', room });
         assert.deepEqual((await native.next('joined')).peers, [sio.socket.id]);
-        assert.deepEqual(await sio.next('otherjoin'), [room, native.id]);
+        assert.deepEqual(await sio.next('otherjoin'), [room, native.id, {}]);
 
         // A native leave is `bye` to socket.io; its join again, `otherjoin`.
         native.send({ type: 'leave' });
@@ -109,7 +110,7 @@ for (const [name, options] of [
         assert.deepEqual(await sio.next('bye'), [room, native.id]);
         native.send({ type: 'join', room });
         await native.next('joined');
-        assert.deepEqual(await sio.next('otherjoin'), [room, native.id]);
+        assert.deepEqual(await sio.next('otherjoin'), [room, native.id, {}]);
 
         // A socket.io leave is `peer-left` with reason leave.
         sio.socket.emit('leave', room);

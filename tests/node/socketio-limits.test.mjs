@@ -180,7 +180,7 @@ describe('auth', () => {
         assert.deepEqual(await holder.next('joined'), [room, holder.socket.id]);
         wildcard.socket.emit('join', room);
         assert.deepEqual(await wildcard.next('joined'), [room, wildcard.socket.id]);
-        assert.deepEqual(await holder.next('otherjoin'), [room, wildcard.socket.id]);
+        assert.deepEqual(await holder.next('otherjoin'), [room, wildcard.socket.id, {}]);
 
         const badType = sioClient(daemon.url, { auth: { token: 42 } });
         const [message] = await badType.next('connect_error');

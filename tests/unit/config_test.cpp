@@ -104,6 +104,8 @@ TEST(ConfigDefaults, MatchTheContract) {
   EXPECT_EQ(config.limits.message_burst, 200u);
   EXPECT_EQ(config.limits.max_send_queue_bytes, 1048576u);
   EXPECT_EQ(config.limits.handshake_timeout, 10);
+  EXPECT_EQ(config.limits.max_meta_bytes, 1024u);
+  EXPECT_EQ(config.limits.max_watches, 8u);
   EXPECT_EQ(config.heartbeat.ping_interval, 20);
   EXPECT_EQ(config.heartbeat.ping_timeout, 20);
   EXPECT_EQ(config.resume.grace, 15);
@@ -148,6 +150,8 @@ TEST(ConfigExampleFile, NamesEveryKey) {
                           "/limits/message_burst",
                           "/limits/max_send_queue_bytes",
                           "/limits/handshake_timeout",
+                          "/limits/max_meta_bytes",
+                          "/limits/max_watches",
                           "/heartbeat/ping_interval",
                           "/heartbeat/ping_timeout",
                           "/resume/grace",
@@ -267,6 +271,16 @@ TEST(ConfigEnvironment, SetsSectionKeysAndTopLevelKeys) {
   EXPECT_EQ(config.threads, 2u);
   EXPECT_EQ(config.static_dir, "/srv/web");
   EXPECT_EQ(config.log.format, "json");
+}
+
+TEST(ConfigEnvironment, SetsTheMetadataAndWatchLimits) {
+  const Config config = load_config(
+      "", {{"PARLEY_LIMITS_MAX_META_BYTES", "256"}, {"PARLEY_LIMITS_MAX_WATCHES", "0"}});
+  EXPECT_EQ(config.limits.max_meta_bytes, 256u);
+  EXPECT_EQ(config.limits.max_watches, 0u);
+  const Config from_file = load_text(R"({"limits": {"max_meta_bytes": 4096, "max_watches": 3}})");
+  EXPECT_EQ(from_file.limits.max_meta_bytes, 4096u);
+  EXPECT_EQ(from_file.limits.max_watches, 3u);
 }
 
 TEST(ConfigEnvironment, ParsesNumbersFromText) {
@@ -391,6 +405,10 @@ INSTANTIATE_TEST_SUITE_P(
                   "at least 1"},
         ErrorCase{R"({"limits": {"max_message_bytes": 63}})", "limits.max_message_bytes",
                   "at least 64"},
+        ErrorCase{R"({"limits": {"max_meta_bytes": 1}})", "limits.max_meta_bytes", "at least 2"},
+        ErrorCase{R"({"limits": {"max_watches": -1}})", "limits.max_watches", "got -1"},
+        ErrorCase{R"({"limits": {"max_watches": "8"}})", "limits.max_watches",
+                  "got the string \"8\""},
         ErrorCase{R"({"limits": {"messages_per_second": 0}})", "limits.messages_per_second",
                   "greater than 0"},
         ErrorCase{R"({"limits": {"handshake_timeout": 0}})", "limits.handshake_timeout",

@@ -222,6 +222,90 @@ TEST(Jwt, NeverThrowsOnHostileInput) {
   }
 }
 
+// --- integration-v1 "Token grants" ------------------------------------------
+
+TokenCheck check(const nlohmann::json& payload, std::size_t max_meta_bytes = 1024) {
+  return check_join_token(sign_join_token_for_tests(kSecret, payload), kSecret, "r", kNow,
+                          max_meta_bytes);
+}
+
+nlohmann::json with_claim(const char* name, nlohmann::json value) {
+  auto payload = claims("r", kNow + 60);
+  payload[name] = std::move(value);
+  return payload;
+}
+
+TEST(JwtGrants, NoGrantsMeansTheDefaults) {
+  const auto result = check(claims("r", kNow + 60));
+  ASSERT_EQ(result.status, JwtStatus::ok);
+  EXPECT_FALSE(result.grants.meta);
+  EXPECT_FALSE(result.grants.max_peers);
+  EXPECT_EQ(result.grants.relay, kRelayAll);
+}
+
+TEST(JwtGrants, EveryGrantIsRead) {
+  auto payload = claims("r", kNow + 60);
+  payload["meta"] = {{"name", "Ada"}};
+  payload["max_peers"] = 8;
+  payload["relay"] = {"answer", "candidate"};
+  const auto result = check(payload);
+  ASSERT_EQ(result.status, JwtStatus::ok);
+  EXPECT_EQ(result.grants.meta, nlohmann::json({{"name", "Ada"}}));
+  EXPECT_EQ(result.grants.max_peers, 8u);
+  EXPECT_EQ(result.grants.relay, kRelayAnswer | kRelayCandidate);
+}
+
+TEST(JwtGrants, MaxPeersIsAWholeNumberFrom1To1000) {
+  EXPECT_EQ(check(with_claim("max_peers", 1)).grants.max_peers, 1u);
+  EXPECT_EQ(check(with_claim("max_peers", 1000)).grants.max_peers, 1000u);
+  EXPECT_EQ(check(with_claim("max_peers", 4.0)).grants.max_peers, 4u);
+  for (const auto& bad : {nlohmann::json(0), nlohmann::json(1001), nlohmann::json(-3),
+                          nlohmann::json(2.5), nlohmann::json("8"), nlohmann::json(nullptr),
+                          nlohmann::json::array({8}), nlohmann::json(true), nlohmann::json(1e300)})
+    EXPECT_EQ(check(with_claim("max_peers", bad)).status, JwtStatus::bad_grant) << bad;
+}
+
+TEST(JwtGrants, RelayNamesKnownTypesOnly) {
+  EXPECT_EQ(check(with_claim("relay", nlohmann::json::array())).grants.relay, 0);
+  EXPECT_EQ(check(with_claim("relay", {"offer", "answer", "candidate", "message"})).grants.relay,
+            kRelayAll);
+  for (const auto& bad :
+       {nlohmann::json("offer"), nlohmann::json({"offer", "join"}), nlohmann::json({1}),
+        nlohmann::json({"Offer"}), nlohmann::json(nullptr), nlohmann::json::object()})
+    EXPECT_EQ(check(with_claim("relay", bad)).status, JwtStatus::bad_grant) << bad;
+}
+
+TEST(JwtGrants, MetaIsAnObjectWithinTheLimit) {
+  // {"n":"<k x>"} is 8 + k bytes of compact JSON.
+  EXPECT_EQ(check(with_claim("meta", {{"n", std::string(12, 'x')}}), 20).status, JwtStatus::ok);
+  EXPECT_EQ(check(with_claim("meta", {{"n", std::string(13, 'x')}}), 20).status,
+            JwtStatus::bad_grant);
+  for (const auto& bad :
+       {nlohmann::json("Ada"), nlohmann::json::array(), nlohmann::json(nullptr), nlohmann::json(1)})
+    EXPECT_EQ(check(with_claim("meta", bad)).status, JwtStatus::bad_grant) << bad;
+}
+
+TEST(JwtGrants, AreReadOnlyAfterTheSignatureAndTheRoom) {
+  // A bad grant in a token for another room is that room's refusal first.
+  auto payload = with_claim("max_peers", 0);
+  payload["room"] = "other";
+  EXPECT_EQ(check(payload).status, JwtStatus::wrong_room);
+  // And a tampered payload with a bad grant is a bad signature.
+  const auto token = sign_join_token_for_tests(kSecret, claims("r", kNow + 60));
+  EXPECT_EQ(check_join_token(with_payload(token, R"({"room":"r","exp":1800000000,"max_peers":0})"),
+                             kSecret, "r", kNow, 1024)
+                .status,
+            JwtStatus::bad_signature);
+}
+
+TEST(JwtGrants, RelayBitsByName) {
+  EXPECT_EQ(relay_bit("offer"), kRelayOffer);
+  EXPECT_EQ(relay_bit("answer"), kRelayAnswer);
+  EXPECT_EQ(relay_bit("candidate"), kRelayCandidate);
+  EXPECT_EQ(relay_bit("message"), kRelayMessage);
+  EXPECT_EQ(relay_bit("ping"), 0);
+}
+
 TEST(Jwt, StatusNamesAreDistinct) {
   EXPECT_EQ(to_string(JwtStatus::ok), "ok");
   EXPECT_NE(to_string(JwtStatus::expired), to_string(JwtStatus::wrong_room));

@@ -184,16 +184,20 @@ TEST(Protocol, StampFromReplacesAClientWrittenFrom) {
 TEST(Protocol, ServerFramesCarryTheirFields) {
   EXPECT_EQ(json::parse(encode_welcome("id1", "tok")),
             json({{"type", "welcome"}, {"id", "id1"}, {"resume", "tok"}, {"version", 1}}));
-  json joined = json::parse(encode_joined("r", "me", {"a", "b"}, json::array(), json("x")));
+  const json meta = {{"a", json::object()}, {"b", {{"name", "Bea"}}}};
+  json joined = json::parse(encode_joined("r", "me", {"a", "b"}, meta, json::array(), json("x")));
   EXPECT_EQ(joined["peers"], json({"a", "b"}));
+  EXPECT_EQ(joined["meta"], meta);
   EXPECT_EQ(joined["iceServers"], json::array());
   EXPECT_EQ(joined["rid"], "x");
   EXPECT_FALSE(json::parse(encode_full("r", std::nullopt)).contains("rid"));
   EXPECT_EQ(json::parse(encode_left("r", LeaveReason::kicked, 3))["reason"], "kicked");
   EXPECT_EQ(json::parse(encode_peer_left("r", "p", LeaveReason::timeout))["reason"], "timeout");
-  json resumed = json::parse(encode_resumed("me", std::nullopt, {}, "t2", std::nullopt));
+  json resumed =
+      json::parse(encode_resumed("me", std::nullopt, {}, json::object(), "t2", std::nullopt));
   EXPECT_TRUE(resumed["room"].is_null());
   EXPECT_EQ(resumed["peers"], json::array());
+  EXPECT_EQ(resumed["meta"], json::object());
   json error = json::parse(encode_error(ErrorCode::unknown_peer, "who?", json(1)));
   EXPECT_EQ(error["code"], "unknown-peer");
   EXPECT_EQ(error["rid"], 1);
@@ -201,11 +205,106 @@ TEST(Protocol, ServerFramesCarryTheirFields) {
 }
 
 TEST(Protocol, EveryErrorCodeHasItsWireName) {
-  const char* names[] = {"bad-json",        "bad-message",  "unknown-type", "bad-room",
-                         "already-in-room", "not-in-room",  "unknown-peer", "unauthorized",
-                         "room-limit",      "rate-limited", "resume-failed"};
+  const char* names[] = {"bad-json",        "bad-message",  "unknown-type",  "bad-room",
+                         "already-in-room", "not-in-room",  "unknown-peer",  "unauthorized",
+                         "room-limit",      "rate-limited", "resume-failed", "forbidden",
+                         "watch-limit",     "not-watching"};
+  static_assert(std::size(names) == kErrorCodeCount);
   for (std::size_t i = 0; i < kErrorCodeCount; ++i)
     EXPECT_EQ(to_string(static_cast<ErrorCode>(i)), names[i]);
+}
+
+// --- integration-v1: metadata, watching ---------------------------------------
+
+TEST(ProtocolMeta, JoinMayCarryAnObject) {
+  auto msg = message_of(R"({"type":"join","room":"r","meta":{"name":"Ada","n":[1,2]}})");
+  ASSERT_TRUE(msg.meta);
+  EXPECT_EQ(*msg.meta, json({{"name", "Ada"}, {"n", {1, 2}}}));
+  EXPECT_FALSE(message_of(R"({"type":"join","room":"r"})").meta);
+}
+
+TEST(ProtocolMeta, AnythingButAnObjectIsBadMessage) {
+  for (const char* meta : {"null", R"("Ada")", "[1]", "3", "true"}) {
+    EXPECT_EQ(error_of(std::string(R"({"type":"join","room":"r","meta":)") + meta + "}"),
+              ErrorCode::bad_message)
+        << meta;
+    EXPECT_EQ(error_of(std::string(R"({"type":"update-meta","meta":)") + meta + "}"),
+              ErrorCode::bad_message)
+        << meta;
+  }
+  EXPECT_EQ(error_of(R"({"type":"update-meta"})"), ErrorCode::bad_message);
+}
+
+TEST(ProtocolMeta, TheSizeLimitCountsCompactJson) {
+  // {"n":"<k x>"} is 8 + k bytes compact; blanks in the sender's text do not count.
+  ParseLimits limits{20};
+  const std::string fits = R"({"type":"join","room":"r","meta":{ "n" : "012345678901" }})";
+  const std::string over = R"({"type":"join","room":"r","meta":{"n":"0123456789012"}})";
+  EXPECT_TRUE(std::holds_alternative<ClientMessage>(parse_client_message(fits, limits)));
+  auto refused = parse_client_message(over, limits);
+  ASSERT_TRUE(std::holds_alternative<ProtocolError>(refused));
+  EXPECT_EQ(std::get<ProtocolError>(refused).code, ErrorCode::bad_message);
+  // The default limit is 1024.
+  const std::string big =
+      R"({"type":"update-meta","meta":{"n":")" + std::string(1017, 'x') + R"("}})";
+  EXPECT_EQ(error_of(big), ErrorCode::bad_message);
+  const std::string max =
+      R"({"type":"update-meta","meta":{"n":")" + std::string(1016, 'x') + R"("}})";
+  EXPECT_EQ(message_of(max).type, ClientType::update_meta);
+}
+
+TEST(ProtocolMeta, SizeIsInUtf8Bytes) {
+  // "é" is 2 bytes: {"n":"é"} is 10 bytes.
+  EXPECT_TRUE(is_valid_meta(json::parse(R"({"n":"é"})"), 10));
+  EXPECT_FALSE(is_valid_meta(json::parse(R"({"n":"é"})"), 9));
+  EXPECT_FALSE(is_valid_meta(json::array(), 100));
+}
+
+TEST(ProtocolMeta, BadMetaOnJoinComesBeforeABadRoom) {
+  // Field types are checked before the room name rule.
+  EXPECT_EQ(error_of(R"({"type":"join","room":"","meta":1})"), ErrorCode::bad_message);
+  EXPECT_EQ(error_of(R"({"type":"join","room":"","meta":{}})"), ErrorCode::bad_room);
+}
+
+TEST(ProtocolWatch, WatchAndUnwatchNeedARoom) {
+  auto watch = message_of(R"({"type":"watch","room":"lobby","token":"t","rid":4})");
+  EXPECT_EQ(watch.type, ClientType::watch);
+  EXPECT_EQ(watch.room, "lobby");
+  EXPECT_EQ(watch.token, "t");
+  EXPECT_EQ(watch.rid, json(4));
+  EXPECT_EQ(message_of(R"({"type":"unwatch","room":"lobby"})").type, ClientType::unwatch);
+  for (const char* type : {"watch", "unwatch"}) {
+    const std::string t = type;
+    EXPECT_EQ(error_of(R"({"type":")" + t + R"("})"), ErrorCode::bad_message) << t;
+    EXPECT_EQ(error_of(R"({"type":")" + t + R"(","room":5})"), ErrorCode::bad_message) << t;
+    EXPECT_EQ(error_of(R"({"type":")" + t + R"(","room":""})"), ErrorCode::bad_room) << t;
+    EXPECT_EQ(error_of(R"({"type":")" + t + R"(","room":"a\u0001"})"), ErrorCode::bad_room) << t;
+  }
+  EXPECT_EQ(error_of(R"({"type":"watch","room":"r","token":7})"), ErrorCode::bad_message);
+}
+
+TEST(ProtocolWatch, ErrorsEchoTheRid) {
+  auto result = parse_client_message(R"({"type":"watch","room":"","rid":"w1"})");
+  ASSERT_TRUE(std::holds_alternative<ProtocolError>(result));
+  EXPECT_EQ(std::get<ProtocolError>(result).rid, json("w1"));
+}
+
+TEST(ProtocolMeta, NewServerFrames) {
+  const json meta = {{"name", "Ada"}};
+  EXPECT_EQ(json::parse(encode_peer_joined("r", "p", meta)),
+            json({{"type", "peer-joined"}, {"room", "r"}, {"id", "p"}, {"meta", meta}}));
+  EXPECT_EQ(json::parse(encode_peer_updated("r", "p", meta)),
+            json({{"type", "peer-updated"}, {"room", "r"}, {"id", "p"}, {"meta", meta}}));
+  EXPECT_EQ(json::parse(encode_meta_updated("r", meta, json("u"))),
+            json({{"type", "meta-updated"}, {"room", "r"}, {"meta", meta}, {"rid", "u"}}));
+  EXPECT_EQ(json::parse(encode_watching("r", {"p"}, {{"p", meta}}, json(2))),
+            json({{"type", "watching"},
+                  {"room", "r"},
+                  {"peers", {"p"}},
+                  {"meta", {{"p", meta}}},
+                  {"rid", 2}}));
+  EXPECT_EQ(json::parse(encode_unwatched("r", std::nullopt)),
+            json({{"type", "unwatched"}, {"room", "r"}}));
 }
 
 }  // namespace
