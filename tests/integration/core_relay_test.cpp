@@ -39,7 +39,10 @@ TEST(CoreRelay, WholeLifeCycleJoinRelayFullLeaveDestroy) {
   json jb = b->join("life");
   EXPECT_EQ(jb["peers"], json::array({a->id()}));
   json pj = a->recv();
-  EXPECT_EQ(pj, json({{"type", "peer-joined"}, {"room", "life"}, {"id", b->id()}}));
+  EXPECT_EQ(pj, json({{"type", "peer-joined"},
+                     {"room", "life"},
+                     {"id", b->id()},
+                     {"meta", json::object()}}));
 
   c->send({{"type", "join"}, {"room", "life"}, {"rid", 3}});
   EXPECT_EQ(c->recv(), json({{"type", "full"}, {"room", "life"}, {"rid", 3}}));
