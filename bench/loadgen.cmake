@@ -1,6 +1,6 @@
 # The load generator, on its own so that both bench/CMakeLists.txt and the
 # smoke test (bench/smoke.cmake, included from tests/) can define it. Asio and
-# Beast come precompiled from parley_core (its src/boost_impl.cpp), so the
+# Beast come precompiled from parley_core (its src/base/boost_impl.cpp), so the
 # generator costs no second build of them.
 include_guard(GLOBAL)
 

@@ -7,7 +7,7 @@
 #include <boost/asio/post.hpp>
 
 #include "cluster/cluster_scripts.hpp"
-#include "parley/ids.hpp"
+#include "base/ids.hpp"
 
 namespace parley {
 

@@ -33,7 +33,7 @@
 
 #include "cluster/backoff.hpp"
 #include "cluster/redis_reply.hpp"
-#include "parley/redis_url.hpp"
+#include "config/redis_url.hpp"
 
 struct redisAsyncContext;
 struct redisReply;

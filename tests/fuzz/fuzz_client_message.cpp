@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "parley/protocol.hpp"
+#include "dialects/native/protocol.hpp"
 
 namespace {
 

@@ -33,8 +33,8 @@
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
-#include "parley/config.hpp"
-#include "parley/server.hpp"
+#include "config/config.hpp"
+#include "app/server.hpp"
 
 namespace {
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "parley/static_files.hpp"
+#include "http/static_files.hpp"
 
 namespace fs = std::filesystem;
 

@@ -21,8 +21,8 @@
 #include <memory>
 #include <string>
 
-#include "../../src/net/tls_engine.hpp"
-#include "../../src/tls_context.hpp"
+#include "net/tls_engine.hpp"
+#include "net/tls_context.hpp"
 
 namespace {
 

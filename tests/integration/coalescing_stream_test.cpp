@@ -1,7 +1,7 @@
 // The layer that lets a plain session's queued messages leave in one send:
 // held writes complete without touching the socket, the next write that is not
 // held sends them all, in order, and an idle stream holds nothing.
-#include "../../src/coalescing_stream.hpp"
+#include "net/coalescing_stream.hpp"
 
 #include <string>
 #include <thread>

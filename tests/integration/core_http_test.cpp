@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "harness.hpp"
-#include "parley/turn.hpp"
+#include "policy/turn.hpp"
 
 namespace parley::test {
 namespace {

@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "harness.hpp"
-#include "parley/ids.hpp"
-#include "parley/jwt.hpp"
+#include "base/ids.hpp"
+#include "policy/jwt.hpp"
 
 namespace parley::test {
 namespace {

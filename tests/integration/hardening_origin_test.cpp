@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "harness.hpp"
-#include "parley/room_registry.hpp"
+#include "rooms/room_registry.hpp"
 
 namespace parley::test {
 namespace {

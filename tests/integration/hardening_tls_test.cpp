@@ -13,7 +13,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 
 #include "harness.hpp"
-#include "parley/room_registry.hpp"
+#include "rooms/room_registry.hpp"
 
 namespace parley::test {
 namespace {

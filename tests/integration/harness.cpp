@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
 
-#include "parley/room_registry.hpp"
+#include "rooms/room_registry.hpp"
 
 namespace parley::test {
 

@@ -18,8 +18,8 @@
 #include <boost/beast/websocket.hpp>
 #include <nlohmann/json.hpp>
 
-#include "parley/config.hpp"
-#include "parley/server.hpp"
+#include "config/config.hpp"
+#include "app/server.hpp"
 
 namespace parley::test {
 

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "harness.hpp"
-#include "parley/jwt.hpp"
+#include "policy/jwt.hpp"
 
 namespace parley::test {
 namespace {

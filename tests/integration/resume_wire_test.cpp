@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "harness.hpp"
-#include "parley/room_registry.hpp"
+#include "rooms/room_registry.hpp"
 
 namespace parley::test {
 namespace {

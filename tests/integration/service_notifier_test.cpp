@@ -1,7 +1,7 @@
 // ServiceNotifier against a real notification socket: a unix datagram socket
 // bound in a temporary directory stands in for systemd, and each test checks
 // the exact datagrams that arrive.
-#include "parley/service_notifier.hpp"
+#include "ops/service_notifier.hpp"
 
 #include <sys/socket.h>
 #include <sys/time.h>

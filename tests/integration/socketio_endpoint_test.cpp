@@ -7,7 +7,7 @@
 #include <string>
 
 #include "harness.hpp"
-#include "parley/room_registry.hpp"
+#include "rooms/room_registry.hpp"
 
 namespace parley::test {
 namespace {

@@ -3,7 +3,7 @@
 // fragmented records both ways, a peer that closes mid-record, close_notify,
 // a handshake that never completes (the next layer's deadline ends it), a
 // WebSocket over it, and idle streams that hold no buffers.
-#include "../../src/net/tls_stream.hpp"
+#include "net/tls_stream.hpp"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -22,7 +22,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
-#include "../../src/tls_context.hpp"
+#include "net/tls_context.hpp"
 #include "harness.hpp"
 
 namespace parley::test {

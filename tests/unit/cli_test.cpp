@@ -1,5 +1,5 @@
 // Command-line parsing: options, --help and --version, and usage errors.
-#include "parley/cli.hpp"
+#include "config/cli.hpp"
 
 #include <sstream>
 #include <string>

@@ -1,6 +1,6 @@
 // Configuration loading: defaults, the file, the environment, the command line,
 // their precedence, and the messages of every kind of mistake.
-#include "parley/config.hpp"
+#include "config/config.hpp"
 
 #include <unistd.h>
 #include <algorithm>

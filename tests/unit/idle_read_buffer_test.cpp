@@ -1,7 +1,7 @@
 // The session read buffer: no heap memory while waiting, and the DynamicBuffer
 // calls Beast's message read makes (prepare(min(1536, max_size - size)), then
 // the rest of the frame) give back the message contiguous and whole.
-#include "../../src/idle_read_buffer.hpp"
+#include "net/idle_read_buffer.hpp"
 
 #include <algorithm>
 #include <cstring>

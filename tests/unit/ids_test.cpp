@@ -1,4 +1,4 @@
-#include "parley/ids.hpp"
+#include "base/ids.hpp"
 
 #include <set>
 #include <string>

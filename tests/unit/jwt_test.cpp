@@ -1,4 +1,4 @@
-#include "parley/jwt.hpp"
+#include "policy/jwt.hpp"
 
 #include <string>
 
@@ -6,7 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "parley/ids.hpp"
+#include "base/ids.hpp"
 
 namespace parley {
 namespace {

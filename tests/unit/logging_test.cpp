@@ -1,5 +1,5 @@
 // Log lines: the text and JSON formats, escaping, and setup_logging.
-#include "parley/logging.hpp"
+#include "ops/logging.hpp"
 
 #include <chrono>
 #include <string>

@@ -1,6 +1,6 @@
 // Parsing and validating client messages, splicing `from`, and the server's
 // frames, per protocol-v1.
-#include "parley/protocol.hpp"
+#include "dialects/native/protocol.hpp"
 
 #include <gtest/gtest.h>
 

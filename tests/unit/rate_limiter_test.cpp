@@ -1,4 +1,4 @@
-#include "parley/rate_limiter.hpp"
+#include "policy/rate_limiter.hpp"
 
 #include <gtest/gtest.h>
 

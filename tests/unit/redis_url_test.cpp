@@ -1,6 +1,6 @@
 // `cluster.redis` URLs: what is accepted, what each part means, and the message
 // for every kind of mistake (never repeating a password).
-#include "parley/redis_url.hpp"
+#include "config/redis_url.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -3,7 +3,7 @@
 // then either resumed by a new link or expired when its grace is over. Time
 // moves only when a test moves it (ManualClock); the race tests use real
 // threads against a clock that is safe to move while others read it.
-#include "parley/room_registry.hpp"
+#include "rooms/room_registry.hpp"
 
 #include <gtest/gtest.h>
 

@@ -4,7 +4,7 @@
 
 #include <variant>
 
-#include "parley/room_registry.hpp"
+#include "rooms/room_registry.hpp"
 
 namespace parley {
 namespace {

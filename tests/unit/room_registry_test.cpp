@@ -1,7 +1,7 @@
 // The room registry without sockets: rooms appear on the first join and vanish
 // with the last peer, capacity and room limits, relay targeting, presence
 // events, admin kicks. (Resume is covered in registry_resume_test.cpp.)
-#include "parley/room_registry.hpp"
+#include "rooms/room_registry.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,12 +1,12 @@
 // The Engine.IO v4 / Socket.IO v5 codec of the socket.io dialect.
 #include <gtest/gtest.h>
 
-#include "../../src/socketio_packets.hpp"
+#include "dialects/socketio/socketio_packets.hpp"
 
 #include <nlohmann/json.hpp>
 
-#include "parley/protocol.hpp"
-#include "parley/socketio_events.hpp"
+#include "dialects/native/protocol.hpp"
+#include "dialects/socketio/socketio_events.hpp"
 
 namespace parley {
 namespace {

@@ -2,14 +2,14 @@
 // with no transport: packets go in as text, and what the peer sends is recorded.
 #include <gtest/gtest.h>
 
-#include "../../src/socketio_peer.hpp"
+#include "dialects/socketio/socketio_peer.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
-#include "parley/jwt.hpp"
-#include "parley/metrics.hpp"
-#include "parley/room_registry.hpp"
+#include "policy/jwt.hpp"
+#include "ops/metrics.hpp"
+#include "rooms/room_registry.hpp"
 
 namespace parley {
 namespace {

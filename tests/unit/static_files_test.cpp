@@ -1,4 +1,4 @@
-#include "parley/static_files.hpp"
+#include "http/static_files.hpp"
 
 #include <stdlib.h>
 

@@ -1,6 +1,6 @@
 // The TLS record reader: reads never cross a record's end, bytes come out in
 // order whatever their chunking, and nothing is held between records.
-#include "../../src/net/tls_record_reader.hpp"
+#include "net/tls_record_reader.hpp"
 
 #include <cstring>
 #include <string>

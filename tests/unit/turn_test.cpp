@@ -1,4 +1,4 @@
-#include "parley/turn.hpp"
+#include "policy/turn.hpp"
 
 #include <gtest/gtest.h>
 

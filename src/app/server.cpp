@@ -1,0 +1,315 @@
+#include "app/server.hpp"
+
+#include <malloc.h>
+#include <sys/resource.h>
+#include <csignal>
+
+#include <optional>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "ops/admin_router.hpp"
+#include "net/listener.hpp"
+#include "ops/logging.hpp"
+#include "ops/service_notifier.hpp"
+#include "http/public_router.hpp"
+#include "net/server_context.hpp"
+#include "dialects/socketio/socketio_endpoint.hpp"
+#include "net/tls_context.hpp"
+
+namespace parley {
+
+namespace net = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+// How long a drain waits for close handshakes before the loop is stopped
+// (the contract allows 5 s from the signal to the exit).
+constexpr auto kDrainLimit = 3s;
+// How often lost peers whose grace is over are looked for.
+constexpr auto kExpiryPeriod = 100ms;
+// Every 2 s (20 expiry periods) free memory goes back to the system.
+constexpr unsigned kTrimEveryTicks = 20;
+
+RegistryLimits registry_limits_from(const Config& config) {
+  RegistryLimits limits;
+  limits.max_peers_per_room = config.limits.max_peers_per_room;
+  limits.max_rooms = config.limits.max_rooms;
+  limits.resume_grace = config.resume.grace;
+  limits.resume_buffer_messages = config.resume.buffer_messages;
+  limits.resume_buffer_bytes = config.limits.max_send_queue_bytes;
+  limits.max_watches = config.limits.max_watches;
+  return limits;
+}
+
+void warn_about_fd_limit(const Config& config) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
+      config.limits.max_connections > limit.rlim_cur)
+    spdlog::warn(
+        "limits.max_connections is {} but the process may open only {} files: connections "
+        "beyond that fail at accept",
+        config.limits.max_connections, limit.rlim_cur);
+}
+
+// A listener that cannot open names the keys that place it, and for the usual
+// causes says what to do: another process (often a second parleyd) on the port,
+// or a port below 1024 without the privilege to bind it.
+void listen_naming_keys(Listener& listener, const std::string& address, std::uint16_t port,
+                        const std::string& section, const std::string& how_to_change) {
+  try {
+    listener.listen(address, port);
+  } catch (const ListenError& error) {
+    std::string advice;
+    if (error.code() == net::error::address_in_use) {
+      advice = "; another process is using the port: stop it, or choose another port with " +
+               how_to_change;
+    } else if (error.code() == net::error::access_denied) {
+      advice = "; ports below 1024 need root or CAP_NET_BIND_SERVICE: choose another port with " +
+               how_to_change;
+    }
+    throw std::runtime_error(section + ".address / " + section + ".port: " + error.what() + advice);
+  }
+}
+
+}  // namespace
+
+struct Server::Impl {
+  // The I/O objects; destroyed before the io_context they live on.
+  struct Io {
+    explicit Io(net::io_context& ioc)
+        : signals(ioc), expiry_timer(ioc), watchdog_timer(ioc), drain_timer(ioc) {}
+    net::signal_set signals;
+    net::steady_timer expiry_timer;
+    net::steady_timer watchdog_timer;
+    net::steady_timer drain_timer;
+    std::shared_ptr<Listener> public_listener;
+    std::shared_ptr<Listener> admin_listener;
+  };
+
+  Impl(Config config, std::function<Config()> source, std::shared_ptr<const Clock> c)
+      : reload_source(std::move(source)),
+        clock(c ? std::move(c) : std::make_shared<SystemClock>()),
+        ioc(std::in_place, config.threads == 0 ? std::max(1u, std::thread::hardware_concurrency())
+                                               : config.threads),
+        registry(*clock, registry_limits_from(config)),
+        context(*ioc, *clock, registry, metrics),
+        public_router(context),
+        admin_router(context),
+        socketio(context, public_router) {
+    context.set_config(std::make_shared<const Config>(std::move(config)));
+    public_router.set_socketio(&socketio);
+    context.reload = [this] { return do_reload(); };
+    io = std::make_unique<Io>(*ioc);
+  }
+
+  ~Impl() {
+    socketio.abandon_sessions();  // before the loop's objects go
+    io.reset();
+    // Sessions hold their strand; none may outlive the io_context.
+    registry.clear();
+    ioc.reset();  // destroys pending handlers, and with them the sessions
+  }
+
+  bool do_reload();
+  void begin_drain();
+  void wait_for_drain(std::chrono::steady_clock::time_point deadline);
+  void schedule_expiry();
+  void schedule_watchdog();
+  void wait_for_signal();
+
+  std::function<Config()> reload_source;
+  std::shared_ptr<const Clock> clock;
+  std::optional<net::io_context> ioc;
+  RoomRegistry registry;
+  Metrics metrics;
+  ServerContext context;
+  PublicRouter public_router;
+  AdminRouter admin_router;
+  SocketioEndpoint socketio;
+  ServiceNotifier notifier;
+  std::unique_ptr<Io> io;
+  std::atomic<bool> draining{false};
+  unsigned expiry_ticks = 0;
+};
+
+bool Server::Impl::do_reload() {
+  if (!reload_source) {
+    spdlog::error("reload: the configuration was not read from a file; nothing to reload");
+    return false;
+  }
+  notifier.reloading();
+  bool applied = false;
+  try {
+    auto fresh = std::make_shared<const Config>(reload_source());
+    auto current = context.config();
+    if (fresh->tls.enabled() != current->tls.enabled() ||
+        fresh->listen.address != current->listen.address ||
+        fresh->listen.port != current->listen.port || fresh->admin.port != current->admin.port ||
+        fresh->admin.address != current->admin.address || fresh->threads != current->threads)
+      spdlog::warn("reload: listeners, TLS on/off and threads change only with a restart");
+    if (fresh->tls.enabled() && current->tls.enabled())
+      context.set_tls(make_tls_context(fresh->tls.cert, fresh->tls.key));
+    registry.set_limits(registry_limits_from(*fresh));
+    setup_logging(fresh->log);
+    context.set_config(fresh);
+    spdlog::info("configuration reloaded");
+    applied = true;
+  } catch (const ConfigError& e) {
+    spdlog::error("reload failed, the old configuration stays: {}", e.what());
+  } catch (const std::exception& e) {
+    spdlog::error("reload failed, the old configuration stays: {}", e.what());
+  }
+  notifier.ready();
+  return applied;
+}
+
+void Server::Impl::begin_drain() {
+  if (draining.exchange(true)) return;
+  spdlog::info("shutting down: closing {} sessions", context.sessions.size());
+  context.draining = true;
+  notifier.stopping();
+  io->public_listener->stop();
+  io->admin_listener->stop();
+  io->expiry_timer.cancel();
+  io->watchdog_timer.cancel();
+  io->signals.cancel();
+  context.sessions.shutdown_all(1001);
+  wait_for_drain(std::chrono::steady_clock::now() + kDrainLimit);
+}
+
+void Server::Impl::wait_for_drain(std::chrono::steady_clock::time_point deadline) {
+  if (context.live_sockets.load() == 0 || std::chrono::steady_clock::now() >= deadline) {
+    spdlog::info("stopped");
+    ioc->stop();
+    return;
+  }
+  io->drain_timer.expires_after(10ms);
+  io->drain_timer.async_wait(
+      [this, deadline](boost::system::error_code) { wait_for_drain(deadline); });
+}
+
+void Server::Impl::schedule_expiry() {
+  io->expiry_timer.expires_after(kExpiryPeriod);
+  io->expiry_timer.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    registry.expire();
+    // glibc keeps freed memory in its arenas; after a burst (connections that
+    // never finished a handshake, a flood of bad input) hand it back to the
+    // system, so the RSS returns near its level before the burst.
+    if (++expiry_ticks % kTrimEveryTicks == 0) malloc_trim(0);
+    schedule_expiry();
+  });
+}
+
+void Server::Impl::schedule_watchdog() {
+  const auto interval = notifier.watchdog_interval();
+  if (!interval) return;
+  // Sent from the event loop itself, so a stuck loop stops the pings.
+  io->watchdog_timer.expires_after(*interval);
+  io->watchdog_timer.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    notifier.watchdog();
+    schedule_watchdog();
+  });
+}
+
+void Server::Impl::wait_for_signal() {
+  io->signals.async_wait([this](boost::system::error_code ec, int signal) {
+    if (ec) return;
+    if (signal == SIGHUP) {
+      spdlog::info("SIGHUP: reloading the configuration");
+      do_reload();
+      wait_for_signal();
+      return;
+    }
+    spdlog::info("signal {}: draining", signal);
+    begin_drain();
+  });
+}
+
+void check_startup_files(const Config& config) {
+  if (config.tls.enabled()) make_tls_context(config.tls.cert, config.tls.key);
+}
+
+Server::Server(Config config, std::function<Config()> reload_source,
+               std::shared_ptr<const Clock> clock)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(reload_source), std::move(clock))) {
+}
+
+Server::~Server() = default;
+
+void Server::start() {
+  auto& impl = *impl_;
+  const auto config = impl.context.config();
+  if (config->tls.enabled())
+    impl.context.set_tls(make_tls_context(config->tls.cert, config->tls.key));
+  const bool tls = config->tls.enabled();
+  impl.io->public_listener =
+      std::make_shared<Listener>(impl.context, impl.public_router,
+                                 [&impl, tls] { return tls ? impl.context.tls() : nullptr; });
+  impl.io->admin_listener = std::make_shared<Listener>(
+      impl.context, impl.admin_router, [] { return std::shared_ptr<net::ssl::context>(); });
+  listen_naming_keys(*impl.io->public_listener, config->listen.address, config->listen.port,
+                     "listen", "--port N, PARLEY_LISTEN_PORT=N or listen.port in the file");
+  listen_naming_keys(*impl.io->admin_listener, config->admin.address, config->admin.port, "admin",
+                     "PARLEY_ADMIN_PORT=N or admin.port in the file");
+  // Tools and tests find the ports in these two lines: keep their shape.
+  spdlog::info("listening on {}:{} (public)", config->listen.address, public_port());
+  spdlog::info("the public listener speaks {}", tls ? "https and wss" : "http and ws");
+  spdlog::info("listening on {}:{} (admin)", config->admin.address, admin_port());
+  warn_about_fd_limit(*config);
+  impl.io->public_listener->start();
+  impl.io->admin_listener->start();
+  impl.schedule_expiry();
+  impl.schedule_watchdog();
+}
+
+void Server::handle_signals() {
+  auto& signals = impl_->io->signals;
+  signals.add(SIGTERM);
+  signals.add(SIGINT);
+  signals.add(SIGHUP);
+  impl_->wait_for_signal();
+}
+
+void Server::run() {
+  auto& impl = *impl_;
+  impl.notifier.ready();
+  const auto config = impl.context.config();
+  const unsigned threads =
+      config->threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : config->threads;
+  std::vector<std::thread> workers;
+  for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&impl] { impl.ioc->run(); });
+  impl.ioc->run();
+  for (auto& worker : workers) worker.join();
+}
+
+void Server::shutdown() {
+  net::post(*impl_->ioc, [impl = impl_.get()] { impl->begin_drain(); });
+}
+
+bool Server::reload() {
+  return impl_->do_reload();
+}
+
+std::uint16_t Server::public_port() const {
+  return impl_->io->public_listener->port();
+}
+std::uint16_t Server::admin_port() const {
+  return impl_->io->admin_listener->port();
+}
+RoomRegistry& Server::registry() {
+  return impl_->registry;
+}
+Metrics& Server::metrics() {
+  return impl_->metrics;
+}
+
+}  // namespace parley

@@ -1,0 +1,140 @@
+// Protocol v1 as text: parsing and validating what a client sends (once per
+// message), and encoding what the server sends. No I/O, no state.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "rooms/events.hpp"
+
+namespace parley {
+
+enum class ErrorCode {
+  bad_json,
+  bad_message,
+  unknown_type,
+  bad_room,
+  already_in_room,
+  not_in_room,
+  unknown_peer,
+  unauthorized,
+  room_limit,
+  rate_limited,
+  resume_failed,
+  forbidden,     // a relay type the token's grant leaves out; update-meta of pinned metadata
+  watch_limit,   // watch beyond limits.max_watches
+  not_watching,  // unwatch of a room not watched
+};
+std::string_view to_string(ErrorCode code);
+inline constexpr std::size_t kErrorCodeCount = 14;
+
+enum class ClientType {
+  join,
+  leave,
+  offer,
+  answer,
+  candidate,
+  message,
+  ping,
+  resume,
+  update_meta,
+  watch,
+  unwatch,
+};
+std::string_view to_string(ClientType type);
+inline bool is_relay(ClientType t) {
+  return t == ClientType::offer || t == ClientType::answer || t == ClientType::candidate ||
+         t == ClientType::message;
+}
+
+// Deeper JSON than this is refused as bad-json by the parser itself, so no
+// input can exhaust the stack (protocol messages need a depth of 2 or 3;
+// application data in `message` gets the rest).
+inline constexpr std::size_t kMaxJsonDepth = 64;
+
+// A validated client message: the fields the server acts on. Relays forward the
+// sender's original text, so the rest of the document is not kept.
+struct ClientMessage {
+  ClientType type;
+  bool has_from = false;  // the sender wrote a `from` member (it gets replaced)
+  std::optional<nlohmann::json> rid;
+  std::string room;                    // join, watch, unwatch
+  std::optional<std::string> token;    // join and watch (auth), resume
+  std::optional<std::string> to;       // relays
+  std::optional<nlohmann::json> meta;  // join (optional), update-meta: a JSON object
+};
+
+// What parsing needs from the configuration.
+struct ParseLimits {
+  std::size_t max_meta_bytes = 1024;  // limits.max_meta_bytes
+};
+
+// Peer metadata (integration-v1): a JSON object whose compact serialisation is at
+// most `max_bytes` bytes. The same rule holds for `meta` in messages and in tokens.
+bool is_valid_meta(const nlohmann::json& meta, std::size_t max_bytes);
+
+struct ProtocolError {
+  ErrorCode code;
+  std::string message;                // for people
+  std::optional<nlohmann::json> rid;  // echoed when the message had a valid one
+};
+
+using ParseResult = std::variant<ClientMessage, ProtocolError>;
+
+// Parses one text frame. Checks, in order: JSON object (bad-json), `type`
+// present and a string, `rid` valid (bad-message), `type` known (unknown-type),
+// the type's own fields (bad-message), the room name rule (bad-room). A member
+// written twice counts with its last value, as in JavaScript's JSON.parse.
+// Safe to call from several threads at once (each has its own parser).
+ParseResult parse_client_message(std::string_view text, const ParseLimits& limits = {});
+
+// The valid top-level `rid` of a message that is dropped unread (rate limit):
+// found without the full parse, and only when the text is a JSON object and its
+// `rid` (the last one, if written twice) is a string or number of at most 64
+// characters. The other members are skipped, not checked.
+std::optional<nlohmann::json> find_rid(std::string_view text);
+
+// Room names: 1 to 64 bytes of UTF-8, no control characters. (UTF-8 validity is
+// the JSON parser's and the WebSocket layer's job.)
+bool is_valid_room_name(std::string_view room);
+
+// The relayed frame: the sender's text (a parsed client message) with
+// `"from":"<id>"` set. The text is spliced rather than re-serialised, so every
+// other field keeps its exact bytes; only a client-written `from` (`has_from`)
+// forces a parse and re-encode.
+std::string stamp_from(std::string_view text, bool has_from, std::string_view from_id);
+
+// Server frames.
+std::string encode_welcome(std::string_view id, std::string_view resume_token);
+// `meta` maps each id of `peers` to its metadata (an object; `{}` for none).
+std::string encode_joined(std::string_view room, std::string_view id,
+                          const std::vector<std::string>& peers, const nlohmann::json& meta,
+                          const nlohmann::json& ice_servers,
+                          const std::optional<nlohmann::json>& rid);
+std::string encode_full(std::string_view room, const std::optional<nlohmann::json>& rid);
+std::string encode_left(std::string_view room, LeaveReason reason,
+                        const std::optional<nlohmann::json>& rid);
+std::string encode_peer_joined(std::string_view room, std::string_view id,
+                               const nlohmann::json& meta);
+std::string encode_peer_updated(std::string_view room, std::string_view id,
+                                const nlohmann::json& meta);
+std::string encode_meta_updated(std::string_view room, const nlohmann::json& meta,
+                                const std::optional<nlohmann::json>& rid);
+std::string encode_watching(std::string_view room, const std::vector<std::string>& peers,
+                            const nlohmann::json& meta, const std::optional<nlohmann::json>& rid);
+std::string encode_unwatched(std::string_view room, const std::optional<nlohmann::json>& rid);
+std::string encode_peer_left(std::string_view room, std::string_view id, LeaveReason reason);
+std::string encode_pong(const std::optional<nlohmann::json>& rid);
+std::string encode_resumed(std::string_view id, const std::optional<std::string>& room,
+                           const std::vector<std::string>& peers, const nlohmann::json& meta,
+                           std::string_view resume_token, const std::optional<nlohmann::json>& rid);
+std::string encode_error(ErrorCode code, std::string_view message,
+                         const std::optional<nlohmann::json>& rid);
+
+}  // namespace parley

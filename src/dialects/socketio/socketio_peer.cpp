@@ -1,0 +1,361 @@
+#include "dialects/socketio/socketio_peer.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "policy/jwt.hpp"
+#include "dialects/socketio/socketio_events.hpp"
+#include "policy/turn.hpp"
+#include "dialects/socketio/socketio_packets.hpp"
+
+namespace parley {
+
+using nlohmann::json;
+
+namespace {
+
+SharedText shared(std::string text) {
+  return std::make_shared<const std::string>(std::move(text));
+}
+
+// The metrics label of a relayed message: the signaling type when the data is
+// an offer, answer or candidate written the usual way, else application data.
+ClientType relay_type_of(const json& data) {
+  if (data.is_object()) {
+    const auto type = data.find("type");
+    if (type != data.end() && type->is_string()) {
+      const auto& name = type->get_ref<const std::string&>();
+      if (name == "offer") return ClientType::offer;
+      if (name == "answer") return ClientType::answer;
+      if (name == "candidate") return ClientType::candidate;
+    }
+  }
+  return ClientType::message;
+}
+
+json ok(json fields = json::object()) {
+  fields["ok"] = true;
+  return fields;
+}
+
+}  // namespace
+
+SocketioPeer::SocketioPeer(ServerContext& context, std::shared_ptr<const Config> config,
+                           SocketioPeerHost& host)
+    : context_(context),
+      config_(std::move(config)),
+      host_(host),
+      rate_limiter_(config_->limits.messages_per_second, config_->limits.message_burst,
+                    context.clock.now()) {}
+
+void SocketioPeer::send(std::string packet) {
+  host_.send_packet(shared(std::move(packet)));
+}
+
+void SocketioPeer::on_message(std::string_view text) {
+  switch (rate_limiter_.on_message(context_.clock.now())) {
+    case RateLimiter::Verdict::accept:
+      break;
+    case RateLimiter::Verdict::drop:
+      // The packet is not parsed; an event that asks for an acknowledgement
+      // gets one that says it was dropped, so the client knows which it was.
+      if (connected()) {
+        json result = fail(ErrorCode::rate_limited, "too many messages: this one was dropped");
+        if (const auto ack_id = socketio::event_ack_id(text))
+          send(socketio::ack_packet(*ack_id, json::array({std::move(result)})));
+      }
+      return;
+    case RateLimiter::Verdict::close:
+      context_.metrics.rate_limit_closes_total.fetch_add(1, std::memory_order_relaxed);
+      host_.close_connection(1008, "message rate limit exceeded again and again");
+      return;
+  }
+
+  const auto parsed = socketio::parse_packet(text);
+  if (!parsed.packet) {
+    if (parsed.error == socketio::ParseError::binary)
+      host_.close_connection(1003, "binary events are not supported");
+    else
+      host_.close_connection(1002, "malformed Socket.IO packet");
+    return;
+  }
+  const socketio::Packet& packet = *parsed.packet;
+  if (packet.nsp != socketio::kDefaultNamespace) {
+    // Only the default namespace exists. Asking for another is an error the
+    // client is told of; using one it never joined is a broken client.
+    if (packet.type == socketio::PacketType::connect)
+      send(socketio::connect_error_packet(packet.nsp, "Invalid namespace"));
+    else
+      host_.close_connection(1002, "packet for a namespace the client did not join");
+    return;
+  }
+  switch (packet.type) {
+    case socketio::PacketType::connect:
+      return handle_connect(packet.data);
+    case socketio::PacketType::disconnect:
+    case socketio::PacketType::event:
+    case socketio::PacketType::ack:
+      if (!connected()) {
+        // socket.io's own server closes a client that skips CONNECT.
+        host_.close_connection(1002, "packet before CONNECT");
+        return;
+      }
+      if (packet.type == socketio::PacketType::disconnect) return handle_disconnect();
+      if (packet.type == socketio::PacketType::event)
+        return handle_event(*packet.data, packet.data_text, packet.ack_id);
+      return;  // an acknowledgement: the server never asks for one, nothing waits
+    case socketio::PacketType::connect_error:
+    case socketio::PacketType::binary_event:
+    case socketio::PacketType::binary_ack:
+      break;
+  }
+  host_.close_connection(1002, "a client may not send this Socket.IO packet type");
+}
+
+void SocketioPeer::handle_connect(const std::optional<json>& auth) {
+  if (connected()) {
+    // A repeated CONNECT changes nothing; it is answered the same way.
+    send(socketio::connect_packet(id_));
+    return;
+  }
+  if (auth) {
+    const auto token = auth->find("token");
+    if (token != auth->end()) {
+      if (!token->is_string()) {
+        context_.metrics.count_error(ErrorCode::bad_message);
+        send(socketio::connect_error_packet(socketio::kDefaultNamespace,
+                                            "the auth `token` must be a string",
+                                            json{{"code", to_string(ErrorCode::bad_message)}}));
+        return;
+      }
+      token_ = token->get<std::string>();
+    }
+  }
+  id_ = context_.registry.connect(host_.peer_link(), Dialect::socketio).id;
+  send(socketio::connect_packet(id_));
+}
+
+void SocketioPeer::handle_disconnect() {
+  context_.registry.end(id_, host_.peer_link().get());
+  id_.clear();
+  token_.reset();
+  host_.discard_pending_events();
+}
+
+void SocketioPeer::on_connection_closed() {
+  if (!connected()) return;
+  context_.registry.end(id_, host_.peer_link().get());
+  id_.clear();
+}
+
+void SocketioPeer::handle_event(const json& arguments, std::string_view arguments_text,
+                                std::optional<std::uint64_t> ack_id) {
+  const json& name = arguments.front();
+  json result;
+  if (name == "join") {
+    result = handle_join(arguments);
+  } else if (name == "message") {
+    result = handle_message(arguments, arguments_text);
+  } else if (name == "leave") {
+    result = handle_leave(arguments);
+  } else if (name == "update-meta") {
+    result = handle_update_meta(arguments);
+  } else if (name == "watch") {
+    result = handle_watch(arguments);
+  } else if (name == "unwatch") {
+    result = handle_unwatch(arguments);
+  } else {
+    // Like a socket.io server without a handler for it: ignored, but an
+    // acknowledgement that the client waits for says why nothing happened.
+    result = {{"ok", false}, {"code", to_string(ErrorCode::unknown_type)}};
+  }
+  if (ack_id) send(socketio::ack_packet(*ack_id, json::array({std::move(result)})));
+}
+
+json SocketioPeer::fail(ErrorCode code, std::string_view message) {
+  context_.metrics.count_error(code);
+  send(socketio_error_packet(to_string(code), message));
+  return {{"ok", false}, {"code", to_string(code)}};
+}
+
+std::string SocketioPeer::meta_rule() const {
+  return "metadata is a JSON object of at most " + std::to_string(config_->limits.max_meta_bytes) +
+         " bytes as compact JSON";
+}
+
+std::optional<JoinGrants> SocketioPeer::authorize(const std::string& room) {
+  if (config_->auth.jwt_secret.empty()) return JoinGrants{};
+  if (!token_) {
+    fail(ErrorCode::unauthorized,
+         "this server needs a token: connect with io(url, {auth: {token}})");
+    return std::nullopt;
+  }
+  auto checked = check_join_token(*token_, config_->auth.jwt_secret, room,
+                                  context_.clock.unix_now(), config_->limits.max_meta_bytes);
+  if (checked.status != JwtStatus::ok) {
+    fail(ErrorCode::unauthorized,
+         std::string("the token was refused: ") + std::string(to_string(checked.status)));
+    return std::nullopt;
+  }
+  return std::move(checked.grants);
+}
+
+json SocketioPeer::handle_join(const json& arguments) {
+  if (arguments.size() < 2 || !arguments[1].is_string())
+    return fail(ErrorCode::bad_message, "join(room) needs the room name as a string");
+  // join(room, meta): parley's optional second argument, the peer's metadata.
+  const bool has_meta = arguments.size() > 2 && !arguments[2].is_null();
+  if (has_meta && !is_valid_meta(arguments[2], config_->limits.max_meta_bytes))
+    return fail(ErrorCode::bad_message, meta_rule());
+  const std::string room = arguments[1].get<std::string>();
+  if (!is_valid_room_name(room))
+    return fail(ErrorCode::bad_room, "a room name is 1 to 64 bytes with no control characters");
+  auto grants = authorize(room);
+  if (!grants) return {{"ok", false}, {"code", to_string(ErrorCode::unauthorized)}};
+  JoinOptions options;
+  if (grants->meta) {
+    options.meta = std::move(*grants->meta);
+    options.meta_pinned = true;
+  } else if (has_meta) {
+    options.meta = arguments[2];
+  }
+  options.max_peers = grants->max_peers;
+  options.relays = grants->relay;
+  auto result = context_.registry.join(id_, room, std::move(options));
+  switch (result.status) {
+    case RoomRegistry::JoinStatus::joined:
+      send(socketio_room_event_packet("joined", room, id_));
+      return ok({{"room", room},
+                 {"id", id_},
+                 {"peers", result.peers},
+                 {"meta", result.meta},
+                 {"iceServers", ice_servers_for(*config_, id_, context_.clock.unix_now())}});
+    case RoomRegistry::JoinStatus::full:
+      send(socketio_room_event_packet("full", room, id_));
+      return {{"ok", false}, {"code", "full"}, {"room", room}};
+    case RoomRegistry::JoinStatus::room_limit:
+      return fail(ErrorCode::room_limit, "the server holds as many rooms as it may");
+    case RoomRegistry::JoinStatus::already_in_room:
+      return fail(ErrorCode::already_in_room, "already in a room: leave it first");
+    case RoomRegistry::JoinStatus::no_such_peer:
+      break;
+  }
+  // The registry forgets a peer only when this peer told it to.
+  spdlog::error("socket.io join for a peer the registry does not know");
+  return {{"ok", false}, {"code", to_string(ErrorCode::not_in_room)}};
+}
+
+json SocketioPeer::handle_message(const json& arguments, std::string_view arguments_text) {
+  if (arguments.size() < 2 || !arguments[1].is_string())
+    return fail(ErrorCode::bad_message, "message(room, data) needs the room name as a string");
+  const auto& room = arguments[1].get_ref<const std::string&>();
+  const json data = arguments.size() > 2 ? arguments[2] : json(nullptr);
+  const auto current = context_.registry.room_of(id_);
+  if (!current) return fail(ErrorCode::not_in_room, "join a room before sending messages");
+  if (*current != room)
+    return fail(ErrorCode::not_in_room, "message(room, data) names a room you are not in");
+
+  const double started = context_.clock.now();
+  const ClientType type = relay_type_of(data);
+  RoomRegistry::RelayMessage relay;
+  relay.type = std::string(to_string(type));
+  relay.native = shared(native_frame_from_socketio(data, id_));
+  relay.socketio = [&](const std::string& sender_room) {
+    // message(room, data) goes out as it came in: the client's own text, when
+    // it holds exactly those arguments (it was parsed, so it is valid JSON).
+    if (arguments.size() == 3 && !arguments_text.empty())
+      return shared("42" + std::string(arguments_text));
+    return shared(socketio_message_packet(sender_room, data));
+  };
+  switch (context_.registry.relay(id_, nullptr, relay)) {
+    case RoomRegistry::RelayStatus::ok:
+      context_.metrics.count_relay(type);
+      context_.metrics.observe_relay_latency(context_.clock.now() - started);
+      return ok();
+    case RoomRegistry::RelayStatus::forbidden:
+      return fail(ErrorCode::forbidden,
+                  "your join token does not allow sending `" + relay.type + "`");
+    case RoomRegistry::RelayStatus::not_in_room:  // removed by an admin just now
+    case RoomRegistry::RelayStatus::unknown_peer:
+      break;
+  }
+  return fail(ErrorCode::not_in_room, "join a room before sending messages");
+}
+
+json SocketioPeer::handle_update_meta(const json& arguments) {
+  if (arguments.size() < 2 || !is_valid_meta(arguments[1], config_->limits.max_meta_bytes))
+    return fail(ErrorCode::bad_message, "update-meta(meta): " + meta_rule());
+  auto result = context_.registry.update_meta(id_, arguments[1]);
+  switch (result.status) {
+    case RoomRegistry::MetaStatus::updated:
+      send(socketio_event_packet(json::array({"meta-updated", result.room, arguments[1]})));
+      return ok({{"room", result.room}, {"meta", arguments[1]}});
+    case RoomRegistry::MetaStatus::not_in_room:
+      return fail(ErrorCode::not_in_room, "join a room before setting metadata");
+    case RoomRegistry::MetaStatus::forbidden:
+      break;
+  }
+  return fail(ErrorCode::forbidden, "your join token pinned your metadata");
+}
+
+json SocketioPeer::handle_watch(const json& arguments) {
+  if (arguments.size() < 2 || !arguments[1].is_string())
+    return fail(ErrorCode::bad_message, "watch(room) needs the room name as a string");
+  const std::string room = arguments[1].get<std::string>();
+  if (!is_valid_room_name(room))
+    return fail(ErrorCode::bad_room, "a room name is 1 to 64 bytes with no control characters");
+  if (!authorize(room)) return {{"ok", false}, {"code", to_string(ErrorCode::unauthorized)}};
+  auto result = context_.registry.watch(id_, room);
+  if (result.status != RoomRegistry::WatchStatus::watching)
+    return fail(ErrorCode::watch_limit, "this connection watches as many rooms as it may");
+  send(socketio_event_packet(json::array({"watching", room, result.peers, result.meta})));
+  return ok({{"room", room}, {"peers", result.peers}, {"meta", result.meta}});
+}
+
+json SocketioPeer::handle_unwatch(const json& arguments) {
+  if (arguments.size() < 2 || !arguments[1].is_string())
+    return fail(ErrorCode::bad_message, "unwatch(room) needs the room name as a string");
+  const std::string room = arguments[1].get<std::string>();
+  if (!context_.registry.unwatch(id_, room))
+    return fail(ErrorCode::not_watching, "this connection does not watch that room");
+  send(socketio_event_packet(json::array({"unwatched", room})));
+  return ok({{"room", room}});
+}
+
+json SocketioPeer::handle_leave(const json& arguments) {
+  if (arguments.size() >= 2 && !arguments[1].is_string())
+    return fail(ErrorCode::bad_message, "leave(room) takes the room name as a string");
+  if (arguments.size() >= 2) {
+    const auto current = context_.registry.room_of(id_);
+    if (current && *current != arguments[1].get_ref<const std::string&>())
+      return fail(ErrorCode::not_in_room, "leave(room) names a room you are not in");
+  }
+  const auto left = context_.registry.leave(id_);
+  if (!left) return fail(ErrorCode::not_in_room, "not in a room");
+  send(socketio_room_event_packet("leaved", *left, id_));
+  return ok({{"room", *left}});
+}
+
+void SocketioPeer::on_event(const Event& event) {
+  if (!connected()) return;
+  std::visit(
+      [this](const auto& e) {
+        using E = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<E, RelayEvent>) {
+          if (e.socketio) host_.send_packet(e.socketio);
+        } else if constexpr (std::is_same_v<E, PeerJoinedEvent>) {
+          // otherjoin(room, id, meta): classic clients read the first two.
+          send(socketio_event_packet(json::array({"otherjoin", e.room, e.id, e.meta})));
+        } else if constexpr (std::is_same_v<E, PeerUpdatedEvent>) {
+          send(socketio_event_packet(json::array({"peer-updated", e.room, e.id, e.meta})));
+        } else if constexpr (std::is_same_v<E, PeerLeftEvent>) {
+          send(socketio_room_event_packet("bye", e.room, e.id));
+        } else if constexpr (std::is_same_v<E, RemovedEvent>) {
+          // An admin removed this peer: it is out of the room as after its own
+          // leave, so it hears what a leave answers.
+          send(socketio_room_event_packet("leaved", e.room, id_));
+        }
+      },
+      event);
+}
+
+}  // namespace parley

@@ -1,0 +1,142 @@
+#include "http/public_router.hpp"
+
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+#include "http/http_responses.hpp"
+#include "dialects/native/native_session.hpp"
+#include "net/handshake.hpp"
+#include "http/static_files.hpp"
+
+namespace parley {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace {
+
+std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+
+}  // namespace
+
+WsLimits ws_limits_from(const Config& config) {
+  WsLimits limits;
+  limits.max_message_bytes = config.limits.max_message_bytes;
+  limits.max_send_queue_bytes = config.limits.max_send_queue_bytes;
+  limits.handshake_timeout = config.limits.handshake_timeout;
+  limits.ping_interval = config.heartbeat.ping_interval;
+  limits.ping_timeout = config.heartbeat.ping_timeout;
+  return limits;
+}
+
+PublicRouter::PublicRouter(ServerContext& context) : context_(context) {}
+
+bool PublicRouter::route(TcpStream& stream, HttpRequest&& request, const RequestContext& ctx,
+                         Respond respond) {
+  return route_any(stream, std::move(request), ctx, std::move(respond));
+}
+
+bool PublicRouter::route(TlsStream& stream, HttpRequest&& request, const RequestContext& ctx,
+                         Respond respond) {
+  return route_any(stream, std::move(request), ctx, std::move(respond));
+}
+
+template <class Stream>
+bool PublicRouter::route_any(Stream& stream, HttpRequest&& request, const RequestContext& ctx,
+                             Respond respond) {
+  const std::string_view path = path_of(request.target());
+  if (path == "/ws") {
+    auto config = context_.config();
+    auto rejection = admit_websocket(request, ctx, *config);
+    if (auto* refused = std::get_if<http::message_generator>(&rejection)) {
+      context_.metrics.handshake_rejections_total.fetch_add(1, std::memory_order_relaxed);
+      respond(std::move(*refused));
+      return false;
+    }
+    auto slot = std::move(std::get<ConnectionLimiter::Slot>(rejection));
+    start_websocket(std::move(stream), std::move(request), std::move(slot),
+                    std::make_shared<NativeSession>(context_, config), ws_limits_from(*config),
+                    context_, ctx.remote_address);
+    return true;
+  }
+  if (path.starts_with("/socket.io/") || path == "/socket.io") {
+    if (socketio_) return socketio_->route(stream, std::move(request), ctx, std::move(respond));
+    respond(text_response(request, http::status::not_found, "not found\n"));
+    return false;
+  }
+  respond(handle_plain(request));
+  return false;
+}
+
+std::variant<http::message_generator, ConnectionLimiter::Slot> PublicRouter::admit_websocket(
+    const HttpRequest& request, const RequestContext& ctx, const Config& config) {
+  if (auto refused = check_websocket_upgrade(request)) {
+    http::response<http::string_body> res{static_cast<http::status>(refused->status),
+                                          request.version()};
+    res.set(http::field::server, "parley");
+    res.set(http::field::content_type, "text/plain; charset=utf-8");
+    if (refused->send_version_header) res.set(http::field::sec_websocket_version, "13");
+    res.keep_alive(false);
+    res.body() = refused->reason + "\n";
+    res.prepare_payload();
+    return http::message_generator(std::move(res));
+  }
+  auto closed = [&](http::status status, std::string body) {
+    auto res = text_response(request, status, std::move(body));
+    return res;
+  };
+  if (context_.draining.load())
+    return closed(http::status::service_unavailable, "the server is shutting down\n");
+  const auto origin = request[http::field::origin];
+  if (!config.origin_allowed(origin)) {
+    spdlog::debug("refused a WebSocket from {}: origin not allowed", ctx.remote_address);
+    return closed(http::status::forbidden, "origin not allowed\n");
+  }
+  auto slot = context_.limiter.try_acquire(ctx.remote_address, config.limits.max_connections,
+                                           config.limits.max_connections_per_ip);
+  if (!slot) return closed(http::status::service_unavailable, "too many connections\n");
+  return slot;
+}
+
+http::message_generator PublicRouter::handle_plain(const HttpRequest& request) {
+  const std::string_view path = path_of(request.target());
+  const bool get = request.method() == http::verb::get || request.method() == http::verb::head;
+  if (path == "/healthz" && get) return text_response(request, http::status::ok, "ok\n");
+  if (path == "/readyz" && get) {
+    if (context_.draining.load() || (ready_ && !ready_()))
+      return text_response(request, http::status::service_unavailable, "not ready\n");
+    return text_response(request, http::status::ok, "ready\n");
+  }
+  if (!get) return text_response(request, http::status::method_not_allowed, "method not allowed\n");
+
+  const auto config = context_.config();
+  if (config->static_dir.empty())
+    return text_response(request, http::status::not_found, "not found\n");
+  const auto found = resolve_static_path(config->static_dir, request.target());
+  if (found.status == StaticStatus::bad_request)
+    return text_response(request, http::status::bad_request, "bad request\n");
+  if (found.status == StaticStatus::not_found)
+    return text_response(request, http::status::not_found, "not found\n");
+
+  http::file_body::value_type file;
+  beast::error_code ec;
+  file.open(found.file.c_str(), beast::file_mode::scan, ec);
+  if (ec) return text_response(request, http::status::not_found, "not found\n");
+  const auto size = file.size();
+  http::response<http::file_body> res{std::piecewise_construct, std::make_tuple(std::move(file)),
+                                      std::make_tuple(http::status::ok, request.version())};
+  res.set(http::field::server, "parley");
+  res.set(http::field::content_type, mime_type_for(found.file));
+  res.set(http::field::cache_control, "no-cache");
+  res.set("X-Content-Type-Options", "nosniff");
+  res.keep_alive(request.keep_alive());
+  res.content_length(size);
+  if (request.method() == http::verb::head) {
+    http::response<http::empty_body> head{http::status::ok, request.version()};
+    head.base() = res.base();
+    return head;
+  }
+  return res;
+}
+
+}  // namespace parley

@@ -1,0 +1,47 @@
+// Counters and gauges of the daemon, updated lock-free by the sessions and
+// rendered in the Prometheus text format by the admin listener.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "dialects/native/protocol.hpp"
+
+namespace parley {
+
+class RoomRegistry;
+
+class Metrics {
+ public:
+  // Upper bounds (seconds) of the relay latency histogram's buckets.
+  static constexpr std::array<double, 12> kLatencyBuckets{
+      0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25};
+
+  std::atomic<std::int64_t> connections{0};         // open WebSocket/socket.io sessions
+  std::atomic<std::int64_t> native_connections{0};  // of which native
+  std::atomic<std::uint64_t> connections_total{0};
+  std::atomic<std::uint64_t> handshake_rejections_total{0};
+  std::atomic<std::uint64_t> bytes_received_total{0};
+  std::atomic<std::uint64_t> bytes_sent_total{0};
+  std::atomic<std::uint64_t> slow_consumer_closes_total{0};
+  std::atomic<std::uint64_t> resumes_total{0};
+  std::atomic<std::uint64_t> rate_limit_closes_total{0};
+
+  void count_relay(ClientType type);
+  void count_error(ErrorCode code);
+  void observe_relay_latency(double seconds);
+
+  // The whole exposition: these metrics, the registry's gauges, process
+  // metrics (open fds, RSS) and build info.
+  std::string render(const RoomRegistry& registry) const;
+
+ private:
+  std::array<std::atomic<std::uint64_t>, 4> relayed_{};  // offer, answer, candidate, message
+  std::array<std::atomic<std::uint64_t>, kErrorCodeCount> errors_{};
+  std::array<std::atomic<std::uint64_t>, kLatencyBuckets.size() + 1> latency_counts_{};
+  std::atomic<std::uint64_t> latency_sum_ns_{0};
+};
+
+}  // namespace parley
