@@ -1,4 +1,4 @@
-#include "tls_engine.hpp"
+#include "net/tls_engine.hpp"
 
 #include <climits>
 #include <stdexcept>

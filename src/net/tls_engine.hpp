@@ -16,7 +16,7 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/system/error_code.hpp>
 
-#include "tls_record_reader.hpp"
+#include "net/tls_record_reader.hpp"
 
 namespace parley {
 

@@ -40,7 +40,7 @@
 #include <boost/beast/core/role.hpp>
 #include <boost/beast/websocket/teardown.hpp>
 
-#include "tls_engine.hpp"
+#include "net/tls_engine.hpp"
 
 namespace parley {
 
