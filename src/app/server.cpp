@@ -43,7 +43,7 @@ RegistryLimits registry_limits_from(const Config& config) {
   limits.max_rooms = config.limits.max_rooms;
   limits.resume_grace = config.resume.grace;
   limits.resume_buffer_messages = config.resume.buffer_messages;
-  limits.resume_buffer_bytes = config.limits.max_send_queue_bytes;
+  limits.resume_buffer_bytes = resume_buffer_bytes_for(config.limits.max_send_queue_bytes);
   limits.max_watches = config.limits.max_watches;
   return limits;
 }

@@ -150,6 +150,15 @@ class BeastWsTransport final : public WsTransport,
     return unsent;
   }
 
+  std::vector<SharedText> take_queued() override {
+    std::vector<SharedText> queued;
+    for (std::size_t i = queue_head_; i < queue_.size(); ++i)
+      if (queue_[i].relay) queued.push_back(std::move(queue_[i].text));
+    clear_queue();
+    queued_bytes_ = 0;
+    return queued;
+  }
+
   net::any_io_executor executor() override { return ws_.get_executor(); }
   const std::string& remote_address() const override { return remote_address_; }
 

@@ -73,6 +73,10 @@ class WsTransport {
   // Relayed messages queued but not yet written, oldest first; the queue is
   // emptied. For a lost connection's resume buffer.
   virtual std::vector<SharedText> take_unsent() = 0;
+  // Relayed messages queued and not yet handed to the socket, oldest first; the
+  // queue is emptied. For a connection taken over by a resume, which then closes
+  // with a close frame: that frame flushes what was handed to the socket before.
+  virtual std::vector<SharedText> take_queued() = 0;
   virtual boost::asio::any_io_executor executor() = 0;
   virtual const std::string& remote_address() const = 0;
 };

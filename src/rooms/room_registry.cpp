@@ -203,13 +203,16 @@ void RoomRegistry::remove_from_room_locked(Peer& peer, LeaveReason reason, bool 
 }
 
 void RoomRegistry::deliver_locked(Peer& peer, const Event& event) {
-  if (peer.link) {
+  const auto* relay = std::get_if<RelayEvent>(&event);
+  // While a taken-over connection has not handed its queue over, relays wait
+  // behind it in the kept buffer.
+  if (peer.link && (peer.handovers_pending == 0 || !relay)) {
     peer.link->deliver(event);
     return;
   }
   // Away: only relayed messages are kept. Presence changes reach the peer as the
   // `peers` list of `resumed`.
-  if (const auto* relay = std::get_if<RelayEvent>(&event)) keep_locked(peer, relay->native);
+  if (relay) keep_locked(peer, relay->native);
 }
 
 void RoomRegistry::keep_locked(Peer& peer, SharedText text) {
@@ -309,8 +312,12 @@ std::optional<RoomRegistry::Resumed> RoomRegistry::resume(const std::string& tok
   if (provisional != peers_.end() && provisional->second.room.empty())
     erase_peer_locked(provisional_id);
 
-  if (peer.link) peer.link->superseded();  // a half-open connection loses to the new one
-  end_watches_locked(peer);                // the old connection's watches end with it
+  if (peer.link) {
+    // A half-open connection loses to the new one; its unsent messages follow.
+    peer.link->superseded();
+    ++peer.handovers_pending;
+  }
+  end_watches_locked(peer);  // the old connection's watches end with it
   away_.erase(id);
   tokens_.erase(token_it);
   peer.resume_token = random_resume_token();
@@ -325,9 +332,29 @@ std::optional<RoomRegistry::Resumed> RoomRegistry::resume(const std::string& tok
     result.meta = meta_of_locked(result.peers);
   }
   result.resume_token = peer.resume_token;
-  result.kept.swap(peer.kept);
-  peer.kept_bytes = 0;
+  if (peer.handovers_pending == 0) {
+    result.kept.swap(peer.kept);
+    peer.kept_bytes = 0;
+  }  // else the kept messages go out after what the taken-over link hands over
   return result;
+}
+
+void RoomRegistry::hand_over(const std::string& id, std::vector<SharedText> unsent) {
+  std::lock_guard lock(mutex_);
+  auto it = peers_.find(id);
+  if (it == peers_.end() || it->second.handovers_pending == 0) return;  // ended meanwhile
+  Peer& peer = it->second;
+  --peer.handovers_pending;
+  // The handed-over messages are older than those kept since the takeover.
+  std::vector<SharedText> newer;
+  newer.swap(peer.kept);
+  peer.kept_bytes = 0;
+  for (auto& text : unsent) keep_locked(peer, std::move(text));
+  for (auto& text : newer) keep_locked(peer, std::move(text));
+  if (peer.handovers_pending > 0 || !peer.link) return;  // away: kept for the next resume
+  for (auto& text : peer.kept) peer.link->deliver(RelayEvent{"message", std::move(text), nullptr});
+  peer.kept.clear();
+  peer.kept_bytes = 0;
 }
 
 std::size_t RoomRegistry::expire() {

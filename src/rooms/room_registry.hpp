@@ -46,9 +46,19 @@ class PeerLink {
   // not yet written, oldest first, so they are kept for a resume. Called on the
   // link's own strand (from inside RoomRegistry::lost, which the link calls).
   virtual std::vector<SharedText> take_unsent() = 0;
-  // Another connection resumed this peer: close without a word to the registry.
+  // Another connection resumed this peer: hand what was not yet written to the
+  // registry (RoomRegistry::hand_over, exactly once, from the link's strand),
+  // then close without another word to the registry. Called under its lock.
   virtual void superseded() = 0;
 };
+
+// The bytes kept for an away peer (and handed over in a takeover): half the send
+// queue limit, so that right after a resume the whole buffer, `resumed` and the
+// first live messages fit in the new connection's send queue together. A full
+// buffer cannot trip 1013 on its own; only a client that then stops reading can.
+constexpr std::size_t resume_buffer_bytes_for(std::size_t max_send_queue_bytes) {
+  return max_send_queue_bytes / 2;
+}
 
 // Registry settings that a configuration reload may change.
 struct RegistryLimits {
@@ -56,7 +66,7 @@ struct RegistryLimits {
   std::size_t max_rooms = 100000;
   double resume_grace = 15;  // seconds; 0 turns resume off
   std::size_t resume_buffer_messages = 64;
-  std::size_t resume_buffer_bytes = 1048576;
+  std::size_t resume_buffer_bytes = resume_buffer_bytes_for(1048576);
   std::size_t max_watches = 8;  // rooms one connection may watch
 };
 
@@ -161,6 +171,13 @@ class RoomRegistry {
   std::optional<Resumed> resume(const std::string& token, const std::string& provisional_id,
                                 std::shared_ptr<PeerLink> link);
 
+  // A connection that a resume took over (superseded()) hands back the relayed
+  // messages it had not written, oldest first. Until every superseded link of the
+  // peer has done so, relayed messages for the peer wait in its kept buffer, so
+  // that the new connection gets the old one's messages first, then the rest,
+  // each once and in order. Both go out under the kept buffer's limits.
+  void hand_over(const std::string& id, std::vector<SharedText> unsent);
+
   // Ends every away peer whose grace is over (the others get `timeout`).
   // Returns how many ended. Called periodically by the server.
   std::size_t expire();
@@ -198,6 +215,8 @@ class RoomRegistry {
     bool meta_pinned = false;
     std::uint8_t relays = kRelayAll;
     std::vector<std::string> watching;  // rooms this connection watches
+    // Superseded links that have not handed their unsent messages over yet.
+    unsigned handovers_pending = 0;
   };
   struct Room {
     std::vector<std::string> peers;  // join order

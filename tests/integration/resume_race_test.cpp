@@ -286,3 +286,92 @@ TEST(ResumeRace, TrafficAcrossTheDropIsNeverDuplicatedOrReordered) {
 
 }  // namespace
 }  // namespace parley::test
+
+namespace parley::test {
+namespace {
+
+// Every message until the server closes the connection (recv throws then).
+std::vector<json> recv_until_closed(WsClient& client) {
+  std::vector<json> messages;
+  for (;;) {
+    try {
+      messages.push_back(client.recv(30s));
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("closed"), std::string::npos) << e.what();
+      return messages;
+    }
+  }
+}
+
+// A resume that takes over a connection that is still alive, under load: a
+// sender sends 2,000 numbered messages throughout while the receiver resumes on
+// a new connection again and again, each time stopping to read for a moment so
+// that messages pile up in the old connection's queue. What the old connection
+// had written arrives there before its close (1000); what it had not is handed
+// to the new connection after `resumed`, ahead of live traffic. Across all the
+// connections every message arrives exactly once, in order.
+TEST(ResumeRace, TakeoverUnderLoadHandsTheOldQueueOverNothingLostDuplicatedOrReordered) {
+  Config config = race_config(30);
+  config.limits.max_send_queue_bytes = 16 * 1024 * 1024;  // never a slow consumer here
+  TestServer server(config);
+  auto receiver = connect_peer(server.port());
+  auto sender = connect_peer(server.port());
+  pair_up(*receiver, *sender, "takeover-load");
+  ASSERT_FALSE(HasFatalFailure());
+  std::string token = receiver->resume_token();
+  const std::string id = receiver->id();
+
+  constexpr int kMessages = 2000;
+  const std::string pad(1000, 'p');  // enough bytes to fill socket buffers
+  std::string sender_error;
+  std::thread sending([&] {
+    try {
+      for (int seq = 0; seq < kMessages; ++seq) {
+        json m = message_with_seq(seq);
+        m["data"]["pad"] = pad;
+        sender->send(m);
+      }
+    } catch (const std::exception& e) {
+      sender_error = e.what();
+    }
+  });
+
+  std::vector<int> seen;
+  const auto take = [&](const json& m) {
+    ASSERT_EQ(m["type"], "message") << m.dump().substr(0, 200);
+    seen.push_back(m["data"]["seq"].get<int>());
+  };
+  int takeovers = 0;
+  for (int read_before = 150; read_before < kMessages && takeovers < 8; read_before += 230) {
+    while (static_cast<int>(seen.size()) < read_before && !HasFatalFailure())
+      take(receiver->recv(30s));
+    ASSERT_FALSE(HasFatalFailure());
+    // The receiver does not read while it resumes elsewhere: the old queue grows.
+    auto next = connect_peer(server.port());
+    next->send({{"type", "resume"}, {"token", token}});
+    const json resumed = next->recv(30s);
+    ASSERT_EQ(resumed["type"], "resumed") << resumed.dump();
+    ASSERT_EQ(resumed["id"], id);
+    token = resumed["resume"].get<std::string>();
+    // The old connection: what it had written, then the close (1000).
+    for (const json& m : recv_until_closed(*receiver)) take(m);
+    ASSERT_FALSE(HasFatalFailure());
+    receiver = std::move(next);
+    ++takeovers;
+  }
+  while ((seen.empty() || seen.back() != kMessages - 1) && !HasFatalFailure())
+    take(receiver->recv(30s));
+  sending.join();
+  ASSERT_EQ(sender_error, "");
+  EXPECT_GE(takeovers, 5);
+  ASSERT_EQ(seen.size(), static_cast<std::size_t>(kMessages));
+  for (int seq = 0; seq < kMessages; ++seq)
+    ASSERT_EQ(seen[seq], seq) << "lost, duplicated or reordered at index " << seq;
+  // Nothing more: no duplicate trails behind.
+  receiver->send({{"type", "ping"}, {"rid", "end"}});
+  const json last = receiver->recv(30s);
+  EXPECT_EQ(last["type"], "pong") << last.dump().substr(0, 200);
+}
+
+}  // namespace
+}  // namespace parley::test

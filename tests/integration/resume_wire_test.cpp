@@ -218,6 +218,97 @@ TEST(ResumeWire, KeptMessagesPastTheBufferDropTheOldest) {
   EXPECT_EQ(c->recv()["data"]["seq"], 12);  // the next frame: nothing older survived
 }
 
+// The kept buffer holds at most half of limits.max_send_queue_bytes (counted as
+// the frames the peer receives, `from` included), so that a full buffer,
+// `resumed` and live traffic fit in the new connection's send queue: no 1013
+// right after a resume. The boundary is exact: the cap is kept whole, one byte
+// more drops the oldest message.
+TEST(ResumeWire, AResumeBufferFilledToItsCapArrivesWholeWithout1013) {
+  constexpr std::size_t kSendQueue = 64 * 1024;
+  constexpr std::size_t kCap = resume_buffer_bytes_for(kSendQueue);
+  constexpr std::size_t kFrame = 1024;  // each kept frame, as the receiver gets it
+  constexpr int kFrames = static_cast<int>(kCap / kFrame);
+  static_assert(kCap % kFrame == 0);
+  Config config = resume_config(30, 100000);  // only the byte cap applies
+  config.limits.max_send_queue_bytes = kSendQueue;
+  TestServer server(config);
+
+  // The text `sender` sends so that the relayed frame is exactly `frame` bytes:
+  // parley splices `"from":"<id>",` in after the opening brace.
+  const auto text_of = [](const WsClient& sender, int seq, std::size_t frame) {
+    const std::string head =
+        R"({"type":"message","data":{"seq":)" + std::to_string(seq) + R"(,"pad":")";
+    const std::string tail = "\"}}";
+    const std::size_t spliced = std::string(R"("from":"",)").size() + sender.id().size();
+    return head + std::string(frame - spliced - head.size() - tail.size(), 'p') + tail;
+  };
+
+  for (const bool one_byte_more : {false, true}) {
+    SCOPED_TRACE(one_byte_more ? "cap + 1 byte" : "exactly the cap");
+    auto a = connect_peer(server.port());
+    auto b = connect_peer(server.port());
+    pair_up(*a, *b, one_byte_more ? "cap-plus-one" : "cap");
+    ASSERT_FALSE(HasFatalFailure());
+    const std::string token = a->resume_token();
+    a->drop();
+    ASSERT_TRUE(await_away(server));
+    // The first frame is one byte longer in the second round: cap + 1 in all.
+    b->send_text(text_of(*b, 0, kFrame + (one_byte_more ? 1 : 0)));
+    for (int seq = 1; seq < kFrames; ++seq) b->send_text(text_of(*b, seq, kFrame));
+    settle(*b);
+
+    auto c = connect_peer(server.port());
+    c->send({{"type", "resume"}, {"token", token}});
+    c->send({{"type", "ping"}, {"rid", "after"}});  // queued behind the kept frames
+    const json resumed = c->recv();
+    ASSERT_EQ(resumed["type"], "resumed") << resumed.dump();
+    for (int seq = one_byte_more ? 1 : 0; seq < kFrames; ++seq) {
+      const json m = c->recv();
+      ASSERT_EQ(m["type"], "message") << m.dump().substr(0, 200);
+      ASSERT_EQ(m["data"]["seq"], seq);
+    }
+    EXPECT_EQ(c->recv()["rid"], "after");
+    // Live traffic flows on; the connection was never closed for 1013.
+    b->send(message_with_seq(kFrames));
+    EXPECT_EQ(c->recv()["data"]["seq"], kFrames);
+  }
+  EXPECT_EQ(metric_value(server.admin_port(), "parley_slow_consumer_closes_total"), 0);
+}
+
+// Far more than the cap sent to an away peer, then a resume while the sender
+// keeps sending: the buffer is full at the resume, and still no 1013.
+TEST(ResumeWire, AFullResumeBufferAndLiveTrafficDoNotTrip1013) {
+  Config config = resume_config(30, 100000);
+  config.limits.max_send_queue_bytes = 64 * 1024;
+  TestServer server(config);
+  auto a = connect_peer(server.port());
+  auto b = connect_peer(server.port());
+  pair_up(*a, *b, "full");
+  ASSERT_FALSE(HasFatalFailure());
+  const std::string token = a->resume_token();
+  a->drop();
+  ASSERT_TRUE(await_away(server));
+  const std::string pad(2000, 'p');
+  for (int seq = 0; seq < 200; ++seq) {
+    json m = message_with_seq(seq);
+    m["data"]["pad"] = pad;
+    b->send(m);
+  }
+  settle(*b);
+  auto c = connect_peer(server.port());
+  c->send({{"type", "resume"}, {"token", token}});
+  for (int seq = 200; seq < 220; ++seq) b->send(message_with_seq(seq));
+  ASSERT_EQ(c->recv()["type"], "resumed");
+  int last = -1;
+  while (last < 219) {
+    const json m = c->recv();
+    ASSERT_EQ(m["type"], "message") << m.dump().substr(0, 200);
+    ASSERT_GT(m["data"]["seq"].get<int>(), last);
+    last = m["data"]["seq"].get<int>();
+  }
+  EXPECT_EQ(metric_value(server.admin_port(), "parley_slow_consumer_closes_total"), 0);
+}
+
 TEST(ResumeWire, PresenceChangesDuringTheGapShowInResumedPeers) {
   TestServer server(resume_config());
   auto a = connect_peer(server.port());

@@ -500,9 +500,51 @@ TEST_F(RegistryResumeTest, ResumeTakesOverALiveLinkWhichCanNoLongerEndThePeer) {
   EXPECT_TRUE(b.link->of_kind<PeerLeftEvent>().empty());
   EXPECT_EQ(registry->room_of(a.id), "r");
   EXPECT_EQ(registry->next_deadline(), std::nullopt);
+  // Until the old link hands its unsent messages over, relays wait behind them.
   relay(b, "live");
-  EXPECT_EQ(fresh.link->relayed(), std::vector<std::string>{"live"});
+  EXPECT_TRUE(fresh.link->relayed().empty());
+  registry->hand_over(a.id, {text("queued-on-a-1"), text("queued-on-a-2")});
+  EXPECT_EQ(fresh.link->relayed(),
+            (std::vector<std::string>{"queued-on-a-1", "queued-on-a-2", "live"}));
+  relay(b, "later");
+  EXPECT_EQ(fresh.link->relayed().back(), "later");
   EXPECT_TRUE(a.link->relayed().empty());
+  registry->hand_over(a.id, {text("stray")});  // a second hand-over changes nothing
+  EXPECT_EQ(fresh.link->relayed().size(), 4u);
+}
+
+// Taken over twice before the first link handed over, and the newest link lost
+// meanwhile: everything waits, in order, for the resume after.
+TEST_F(RegistryResumeTest, HandOversArriveBeforeKeptMessagesWhateverHappensMeanwhile) {
+  Member a = add_in("r");
+  Member b = add_in("r");
+  auto [first, link1] = resume_with(a.token);
+  ASSERT_TRUE(first);
+  relay(b, "m1");
+  auto [second, link2] = resume_with(first->resume_token);
+  ASSERT_TRUE(second);
+  EXPECT_TRUE(second->kept.empty());
+  relay(b, "m2");
+  registry->hand_over(a.id, {});  // link1 had nothing (its relays were held)
+  EXPECT_TRUE(link2.link->relayed().empty());
+  registry->lost(a.id, link2.link.get());
+  relay(b, "m3");
+  registry->hand_over(a.id, {text("m0")});  // the first link's queue, last to arrive
+  auto [third, link3] = resume_with(second->resume_token);
+  ASSERT_TRUE(third);
+  std::vector<std::string> kept;
+  for (const auto& t : third->kept) kept.push_back(*t);
+  EXPECT_EQ(kept, (std::vector<std::string>{"m0", "m1", "m2", "m3"}));
+}
+
+TEST(RegistryLimitsRule, TheResumeBufferLeavesHalfTheSendQueueFree) {
+  // A buffer at its cap plus `resumed` (and live messages as large again) fits
+  // in the send queue: 1013 right after a resume needs a client that stops reading.
+  for (std::size_t limit : {1024u, 65536u, 1048576u, 16777216u}) {
+    EXPECT_LE(resume_buffer_bytes_for(limit) * 2, limit);
+    EXPECT_GE(resume_buffer_bytes_for(limit) * 2 + 1, limit);
+  }
+  EXPECT_EQ(RegistryLimits{}.resume_buffer_bytes, 524288u);
 }
 
 // ---- races, with real threads ------------------------------------------------------

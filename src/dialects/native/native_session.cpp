@@ -230,6 +230,9 @@ void NativeSession::on_closed(CloseKind kind) {
     context_.registry.lost(id_, this);
   else
     context_.registry.end(id_, this);
+  // Both calls above did nothing if a resume took this peer over first (it sets
+  // superseded_ under the registry's lock): then what is unsent goes over.
+  if (superseded_.load() && !handed_over_) hand_over(transport_->take_unsent());
   transport_ = nullptr;
   std::lock_guard lock(inbox_mutex_);
   inbox_.clear();
@@ -279,6 +282,17 @@ void NativeSession::drain_inbox() {
   if (batch) transport_->uncork();
 }
 
+void NativeSession::hand_over(std::vector<SharedText> unsent) {
+  handed_over_ = true;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    for (auto& event : inbox_)
+      if (auto* relay = std::get_if<RelayEvent>(&event)) unsent.push_back(relay->native);
+    inbox_.clear();
+  }
+  context_.registry.hand_over(id_, std::move(unsent));
+}
+
 std::vector<SharedText> NativeSession::take_unsent() {
   std::vector<SharedText> unsent;
   if (transport_) unsent = transport_->take_unsent();
@@ -293,7 +307,11 @@ void NativeSession::superseded() {
   // Under the registry's lock: only schedule the close.
   superseded_.store(true);
   boost::asio::post(executor_, [self = shared_from_this()] {
-    if (self->transport_) self->transport_->close(1000, "resumed on another connection");
+    if (!self->transport_) return;  // closed first: on_closed handed over
+    // What was handed to the socket goes out before the close frame; the rest
+    // goes to the new connection.
+    if (!self->handed_over_) self->hand_over(self->transport_->take_queued());
+    self->transport_->close(1000, "resumed on another connection");
   });
 }
 

@@ -53,6 +53,9 @@ class NativeSession final : public WsHandler,
     transport_->send(std::make_shared<const std::string>(std::move(text)), false);
   }
   void drain_inbox();
+  // Gives the registry what this taken-over connection had not written: `unsent`
+  // from the transport, then the relays still in the inbox. Once only.
+  void hand_over(std::vector<SharedText> unsent);
 
   ServerContext& context_;
   std::shared_ptr<const Config> config_;
@@ -66,6 +69,7 @@ class NativeSession final : public WsHandler,
   // Set (under the registry's lock) when a resume on another connection took
   // this peer over: from then on this connection speaks for nobody.
   std::atomic<bool> superseded_{false};
+  bool handed_over_ = false;  // strand only
 
   std::mutex inbox_mutex_;
   std::vector<Event> inbox_;
