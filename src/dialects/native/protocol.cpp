@@ -313,7 +313,11 @@ bool nests_too_deep(std::string_view text) {
 }
 
 ProtocolError too_deep() {
-  return error(ErrorCode::bad_json, "JSON nests deeper than " + std::to_string(kMaxJsonDepth));
+  // Appended, not "literal" + std::string&&, which GCC 12 at -O2 warns about, falsely
+  // (-Wstringop-overflow, GCC bug 105651).
+  std::string message = "JSON nests deeper than ";
+  message.append(std::to_string(kMaxJsonDepth));
+  return error(ErrorCode::bad_json, message);
 }
 
 // Parses with simdjson; on a grammar failure, `failure` says which.

@@ -61,7 +61,11 @@ std::string open_packet(std::string_view sid, bool offer_websocket_upgrade,
       {"pingTimeout", ms(ping_timeout_seconds)},
       {"maxPayload", max_payload_bytes},
   };
-  return "0" + open.dump();
+  // Appended, not "0" + std::string&&, which GCC 12 at -O2 warns about, falsely
+  // (-Wstringop-overflow, GCC bug 105651).
+  std::string packet = "0";
+  packet.append(open.dump());
+  return packet;
 }
 
 std::string http_error_body(HttpErrorCode code, std::string_view message) {
