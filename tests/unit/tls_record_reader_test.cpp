@@ -66,7 +66,9 @@ TEST(TlsRecordReader, AnyChunkingGivesTheSameBytesInOrder) {
     std::size_t at = 0;
     std::string out;
     while (at < bytes.size() || reader.waiting() > 0) {
-      if (reader.waiting() == 0) ASSERT_GT(feed(reader, bytes, at, chunk), 0u);
+      if (reader.waiting() == 0) {
+        ASSERT_GT(feed(reader, bytes, at, chunk), 0u);
+      }
       char piece[3];
       const std::size_t n = reader.take(piece, std::min<std::size_t>(chunk, sizeof piece));
       out.append(piece, n);
