@@ -3,7 +3,7 @@
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
-#include "http/http_responses.hpp"
+#include "net/http_responses.hpp"
 #include "dialects/native/native_session.hpp"
 #include "net/handshake.hpp"
 #include "http/static_files.hpp"

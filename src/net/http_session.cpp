@@ -10,7 +10,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include "http/http_responses.hpp"
+#include "net/http_responses.hpp"
 
 namespace parley {
 

@@ -14,9 +14,9 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "base/shared_text.hpp"
 #include "net/server_context.hpp"
 #include "net/tls_stream.hpp"
-#include "rooms/events.hpp"
 
 namespace parley {
 

@@ -7,7 +7,7 @@
 #include <boost/url/parse.hpp>
 #include <nlohmann/json.hpp>
 
-#include "http/http_responses.hpp"
+#include "net/http_responses.hpp"
 
 namespace parley {
 

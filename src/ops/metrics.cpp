@@ -12,10 +12,9 @@ namespace parley {
 
 namespace {
 
-constexpr std::array<ClientType, 4> kRelayTypes{ClientType::offer, ClientType::answer,
-                                                ClientType::candidate, ClientType::message};
+constexpr std::array<std::string_view, 4> kRelayTypes{"offer", "answer", "candidate", "message"};
 
-std::size_t relay_index(ClientType type) {
+std::size_t relay_index(std::string_view type) {
   for (std::size_t i = 0; i < kRelayTypes.size(); ++i)
     if (kRelayTypes[i] == type) return i;
   return kRelayTypes.size() - 1;
@@ -43,7 +42,7 @@ void header(std::ostringstream& out, const char* name, const char* type, const c
 
 }  // namespace
 
-void Metrics::count_relay(ClientType type) {
+void Metrics::count_relay(std::string_view type) {
   relayed_[relay_index(type)].fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -64,7 +63,8 @@ std::string Metrics::render(const RoomRegistry& registry) const {
   out << "parley_connections " << connections.load() << '\n';
   header(out, "parley_rooms", "gauge", "Rooms that exist.");
   out << "parley_rooms " << registry.room_count() << '\n';
-  header(out, "parley_peers", "gauge", "Peers holding a seat in a room (lost ones in their grace included).");
+  header(out, "parley_peers", "gauge",
+         "Peers holding a seat in a room (lost ones in their grace included).");
   out << "parley_peers " << registry.peer_count() << '\n';
   header(out, "parley_connections_total", "counter", "Client sessions opened.");
   out << "parley_connections_total " << connections_total.load() << '\n';
@@ -74,8 +74,8 @@ std::string Metrics::render(const RoomRegistry& registry) const {
 
   header(out, "parley_messages_relayed_total", "counter", "Client messages relayed, by type.");
   for (std::size_t i = 0; i < kRelayTypes.size(); ++i)
-    out << "parley_messages_relayed_total{type=\"" << to_string(kRelayTypes[i]) << "\"} "
-        << relayed_[i].load() << '\n';
+    out << "parley_messages_relayed_total{type=\"" << kRelayTypes[i] << "\"} " << relayed_[i].load()
+        << '\n';
   header(out, "parley_errors_total", "counter", "Error frames sent to clients, by code.");
   for (std::size_t i = 0; i < kErrorCodeCount; ++i)
     out << "parley_errors_total{code=\"" << to_string(static_cast<ErrorCode>(i)) << "\"} "
@@ -99,8 +99,8 @@ std::string Metrics::render(const RoomRegistry& registry) const {
   std::uint64_t cumulative = 0;
   for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
     cumulative += latency_counts_[i].load();
-    out << "parley_relay_latency_seconds_bucket{le=\"" << kLatencyBuckets[i] << "\"} "
-        << cumulative << '\n';
+    out << "parley_relay_latency_seconds_bucket{le=\"" << kLatencyBuckets[i] << "\"} " << cumulative
+        << '\n';
   }
   cumulative += latency_counts_.back().load();
   out << "parley_relay_latency_seconds_bucket{le=\"+Inf\"} " << cumulative << '\n';

@@ -6,8 +6,9 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
-#include "dialects/native/protocol.hpp"
+#include "policy/client_rules.hpp"
 
 namespace parley {
 
@@ -19,8 +20,7 @@ class Metrics {
   static constexpr std::array<double, 12> kLatencyBuckets{
       0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25};
 
-  std::atomic<std::int64_t> connections{0};         // open WebSocket/socket.io sessions
-  std::atomic<std::int64_t> native_connections{0};  // of which native
+  std::atomic<std::int64_t> connections{0};  // open WebSocket/socket.io sessions
   std::atomic<std::uint64_t> connections_total{0};
   std::atomic<std::uint64_t> handshake_rejections_total{0};
   std::atomic<std::uint64_t> bytes_received_total{0};
@@ -29,7 +29,8 @@ class Metrics {
   std::atomic<std::uint64_t> resumes_total{0};
   std::atomic<std::uint64_t> rate_limit_closes_total{0};
 
-  void count_relay(ClientType type);
+  // `type`: offer, answer, candidate; any other counts as message.
+  void count_relay(std::string_view type);
   void count_error(ErrorCode code);
   void observe_relay_latency(double seconds);
 

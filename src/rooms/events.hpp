@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/shared_text.hpp"
+
 namespace parley {
 
 // The two ways a client can speak to parley. A room may mix them.
@@ -19,8 +21,6 @@ enum class Dialect { native, socketio };
 // Why a peer is no longer in a room (the `reason` of `left` / `peer-left`).
 enum class LeaveReason { leave, disconnect, timeout, kicked };
 std::string_view to_string(LeaveReason reason);
-
-using SharedText = std::shared_ptr<const std::string>;
 
 // The relay types, as a bit set: what a join token's `relay` grant lets a peer send.
 enum RelayBits : std::uint8_t {

@@ -1,12 +1,10 @@
 #include "dialects/native/native_session.hpp"
 
-#include <cassert>
-
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 
-#include "policy/jwt.hpp"
 #include "dialects/socketio/socketio_events.hpp"
+#include "policy/jwt.hpp"
 #include "policy/turn.hpp"
 
 namespace parley {
@@ -132,8 +130,10 @@ void NativeSession::handle_join(const ClientMessage& message) {
     case RoomRegistry::JoinStatus::no_such_peer:
       break;
   }
-  // The registry forgets a peer only after this session told it to.
-  assert(false && "join for a peer the registry does not know");
+  // The registry forgets a peer only after this session told it to, so this is
+  // a bug; the client still gets an answer.
+  spdlog::error("join for peer {} that the room registry does not know", id_);
+  send_error(ErrorCode::not_in_room, "this connection is no longer known: reconnect", message.rid);
 }
 
 void NativeSession::handle_leave(const ClientMessage& message) {
@@ -168,7 +168,8 @@ void NativeSession::handle_watch(const ClientMessage& message) {
     case RoomRegistry::WatchStatus::no_such_peer:
       break;
   }
-  assert(false && "watch for a peer the registry does not know");
+  spdlog::error("watch for peer {} that the room registry does not know", id_);
+  send_error(ErrorCode::not_in_room, "this connection is no longer known: reconnect", message.rid);
 }
 
 void NativeSession::handle_unwatch(const ClientMessage& message) {
@@ -188,7 +189,7 @@ void NativeSession::handle_relay(const ClientMessage& message, std::string_view 
   const std::string* to = message.to ? &*message.to : nullptr;
   switch (context_.registry.relay(id_, to, relay)) {
     case RoomRegistry::RelayStatus::ok:
-      context_.metrics.count_relay(message.type);
+      context_.metrics.count_relay(relay.type);
       context_.metrics.observe_relay_latency(context_.clock.now() - started);
       return;
     case RoomRegistry::RelayStatus::not_in_room:

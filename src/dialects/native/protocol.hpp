@@ -11,28 +11,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "policy/client_rules.hpp"
 #include "rooms/events.hpp"
 
 namespace parley {
-
-enum class ErrorCode {
-  bad_json,
-  bad_message,
-  unknown_type,
-  bad_room,
-  already_in_room,
-  not_in_room,
-  unknown_peer,
-  unauthorized,
-  room_limit,
-  rate_limited,
-  resume_failed,
-  forbidden,     // a relay type the token's grant leaves out; update-meta of pinned metadata
-  watch_limit,   // watch beyond limits.max_watches
-  not_watching,  // unwatch of a room not watched
-};
-std::string_view to_string(ErrorCode code);
-inline constexpr std::size_t kErrorCodeCount = 14;
 
 enum class ClientType {
   join,
@@ -53,11 +35,6 @@ inline bool is_relay(ClientType t) {
          t == ClientType::message;
 }
 
-// Deeper JSON than this is refused as bad-json by the parser itself, so no
-// input can exhaust the stack (protocol messages need a depth of 2 or 3;
-// application data in `message` gets the rest).
-inline constexpr std::size_t kMaxJsonDepth = 64;
-
 // A validated client message: the fields the server acts on. Relays forward the
 // sender's original text, so the rest of the document is not kept.
 struct ClientMessage {
@@ -74,10 +51,6 @@ struct ClientMessage {
 struct ParseLimits {
   std::size_t max_meta_bytes = 1024;  // limits.max_meta_bytes
 };
-
-// Peer metadata (integration-v1): a JSON object whose compact serialisation is at
-// most `max_bytes` bytes. The same rule holds for `meta` in messages and in tokens.
-bool is_valid_meta(const nlohmann::json& meta, std::size_t max_bytes);
 
 struct ProtocolError {
   ErrorCode code;
@@ -99,10 +72,6 @@ ParseResult parse_client_message(std::string_view text, const ParseLimits& limit
 // `rid` (the last one, if written twice) is a string or number of at most 64
 // characters. The other members are skipped, not checked.
 std::optional<nlohmann::json> find_rid(std::string_view text);
-
-// Room names: 1 to 64 bytes of UTF-8, no control characters. (UTF-8 validity is
-// the JSON parser's and the WebSocket layer's job.)
-bool is_valid_room_name(std::string_view room);
 
 // The relayed frame: the sender's text (a parsed client message) with
 // `"from":"<id>"` set. The text is spliced rather than re-serialised, so every

@@ -4,7 +4,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
 
-#include "http/http_responses.hpp"
+#include "net/http_responses.hpp"
 #include "base/ids.hpp"
 #include "http/static_files.hpp"
 #include "dialects/socketio/socketio_http.hpp"

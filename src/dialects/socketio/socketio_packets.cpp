@@ -4,7 +4,7 @@
 #include <charconv>
 #include <cmath>
 
-#include "dialects/native/protocol.hpp"
+#include "policy/client_rules.hpp"
 
 namespace parley::engineio {
 

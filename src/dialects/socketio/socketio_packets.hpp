@@ -120,7 +120,7 @@ struct ParsedPacket {
 // that socket.io's own parser demands of each type: CONNECT an object (or
 // nothing), DISCONNECT nothing, EVENT an array whose first element is the
 // event name (a string that is not a reserved name, or a number), ACK an array.
-// JSON nested deeper than protocol.hpp's kMaxJsonDepth is malformed.
+// JSON nested deeper than policy/client_rules.hpp's kMaxJsonDepth is malformed.
 ParsedPacket parse_packet(std::string_view text);
 
 // The acknowledgement id of an EVENT packet on the default namespace, read from

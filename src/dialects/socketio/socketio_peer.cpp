@@ -2,10 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include "policy/jwt.hpp"
 #include "dialects/socketio/socketio_events.hpp"
-#include "policy/turn.hpp"
 #include "dialects/socketio/socketio_packets.hpp"
+#include "policy/jwt.hpp"
+#include "policy/turn.hpp"
 
 namespace parley {
 
@@ -19,17 +19,15 @@ SharedText shared(std::string text) {
 
 // The metrics label of a relayed message: the signaling type when the data is
 // an offer, answer or candidate written the usual way, else application data.
-ClientType relay_type_of(const json& data) {
+std::string_view relay_type_of(const json& data) {
   if (data.is_object()) {
     const auto type = data.find("type");
     if (type != data.end() && type->is_string()) {
       const auto& name = type->get_ref<const std::string&>();
-      if (name == "offer") return ClientType::offer;
-      if (name == "answer") return ClientType::answer;
-      if (name == "candidate") return ClientType::candidate;
+      if (name == "offer" || name == "answer" || name == "candidate") return name;
     }
   }
-  return ClientType::message;
+  return "message";
 }
 
 json ok(json fields = json::object()) {
@@ -255,9 +253,9 @@ json SocketioPeer::handle_message(const json& arguments, std::string_view argume
     return fail(ErrorCode::not_in_room, "message(room, data) names a room you are not in");
 
   const double started = context_.clock.now();
-  const ClientType type = relay_type_of(data);
+  const std::string_view type = relay_type_of(data);
   RoomRegistry::RelayMessage relay;
-  relay.type = std::string(to_string(type));
+  relay.type = std::string(type);
   relay.native = shared(native_frame_from_socketio(data, id_));
   relay.socketio = [&](const std::string& sender_room) {
     // message(room, data) goes out as it came in: the client's own text, when

@@ -17,7 +17,7 @@
 #include "policy/jwt.hpp"
 #include "config/config.hpp"
 #include "rooms/events.hpp"
-#include "dialects/native/protocol.hpp"
+#include "policy/client_rules.hpp"
 #include "policy/rate_limiter.hpp"
 #include "rooms/room_registry.hpp"
 #include "net/server_context.hpp"

@@ -1,4 +1,4 @@
-#include "http/http_responses.hpp"
+#include "net/http_responses.hpp"
 
 #include <boost/beast/http.hpp>
 
