@@ -21,6 +21,8 @@
 #include "net/server_context.hpp"
 #include "dialects/socketio/socketio_endpoint.hpp"
 #include "net/tls_context.hpp"
+#include "cluster/cluster_backplane.hpp"
+#include "config/redis_url.hpp"
 
 namespace parley {
 
@@ -78,6 +80,23 @@ void listen_naming_keys(Listener& listener, const std::string& address, std::uin
   }
 }
 
+// The node's presence in the cluster (cluster.redis set): heartbeat, sweep and
+// the readiness that /readyz reports (docs/cluster.md). The URL was checked when
+// the configuration was read.
+std::shared_ptr<ClusterBackplane> make_backplane(const Config& config,
+                                                 net::any_io_executor executor) {
+  std::string error;
+  auto url = parse_redis_url(config.cluster.redis, error);
+  if (!url) throw std::runtime_error("cluster.redis: " + error);
+  BackplaneOptions options;
+  options.redis.url = *url;
+  options.resume_grace = config.resume.grace;
+  auto backplane = ClusterBackplane::create(std::move(executor), std::move(options));
+  // Tools and tests find the node's id in this line.
+  spdlog::info("cluster: node {} on {}", backplane->node_id(), describe(*url));
+  return backplane;
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -110,6 +129,8 @@ struct Server::Impl {
   }
 
   ~Impl() {
+    if (cluster) cluster->stop();
+    cluster.reset();  // its timers go with the loop's handlers, before the loop
     socketio.abandon_sessions();  // before the loop's objects go
     io.reset();
     // Sessions hold their strand; none may outlive the io_context.
@@ -137,6 +158,9 @@ struct Server::Impl {
   std::unique_ptr<Io> io;
   std::atomic<bool> draining{false};
   unsigned expiry_ticks = 0;
+  // Set when cluster.redis is; `cluster_stopped` once its heartbeat key is gone.
+  std::shared_ptr<ClusterBackplane> cluster;
+  std::atomic<bool> cluster_stopped{true};
 };
 
 bool Server::Impl::do_reload() {
@@ -181,11 +205,15 @@ void Server::Impl::begin_drain() {
   io->watchdog_timer.cancel();
   io->signals.cancel();
   context.sessions.shutdown_all(1001);
+  // The node leaves the cluster at once (its heartbeat key is deleted), so the
+  // other nodes clean up after it without waiting for the key's TTL.
+  if (cluster) cluster->stop(true, [this] { cluster_stopped = true; });
   wait_for_drain(std::chrono::steady_clock::now() + kDrainLimit);
 }
 
 void Server::Impl::wait_for_drain(std::chrono::steady_clock::time_point deadline) {
-  if (context.live_sockets.load() == 0 || std::chrono::steady_clock::now() >= deadline) {
+  const bool idle = context.live_sockets.load() == 0 && cluster_stopped.load();
+  if (idle || std::chrono::steady_clock::now() >= deadline) {
     spdlog::info("stopped");
     ioc->stop();
     return;
@@ -265,6 +293,15 @@ void Server::start() {
   spdlog::info("the public listener speaks {}", tls ? "https and wss" : "http and ws");
   spdlog::info("listening on {}:{} (admin)", config->admin.address, admin_port());
   warn_about_fd_limit(*config);
+  if (!config->cluster.redis.empty()) {
+    impl.cluster = make_backplane(*config, impl.ioc->get_executor());
+    impl.cluster_stopped = false;
+    impl.public_router.set_ready_check([cluster = std::weak_ptr(impl.cluster)] {
+      auto node = cluster.lock();
+      return node && node->ready();
+    });
+    impl.cluster->start();
+  }
   impl.io->public_listener->start();
   impl.io->admin_listener->start();
   impl.schedule_expiry();

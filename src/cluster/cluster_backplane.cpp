@@ -6,8 +6,8 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
-#include "cluster/cluster_scripts.hpp"
 #include "base/ids.hpp"
+#include "cluster/cluster_scripts.hpp"
 
 namespace parley {
 
@@ -92,16 +92,20 @@ void ClusterBackplane::start() {
   });
 }
 
-void ClusterBackplane::stop(bool retire) {
-  asio::dispatch(redis_->strand(), [self = shared_from_this(), retire] {
-    if (self->stopped_) return;
+void ClusterBackplane::stop(bool retire, std::function<void()> done) {
+  asio::dispatch(redis_->strand(), [self = shared_from_this(), retire, done = std::move(done)] {
+    if (self->stopped_) {
+      if (done) done();
+      return;
+    }
     self->stopped_ = true;
     self->heartbeat_timer_.cancel();
     self->sweep_timer_.cancel();
     self->subscriber_->stop();
-    auto finish = [self] {
+    auto finish = [self, done] {
       self->redis_->stop();
       self->update_ready();
+      if (done) done();
     };
     if (retire && self->redis_->connected())
       self->redis_->command({"DEL", "parley:node:" + self->node_id()},

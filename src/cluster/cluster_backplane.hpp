@@ -52,7 +52,9 @@ class ClusterBackplane : public std::enable_shared_from_this<ClusterBackplane> {
   void start();
   // Stops heartbeats and both connections. With `retire`, first deletes the
   // node's heartbeat key so that the others reap it at once (a clean exit).
-  void stop(bool retire = false);
+  // `done` runs on the strand once that is over (a daemon waits for it before
+  // it stops its event loop, so the key is really gone).
+  void stop(bool retire = false, std::function<void()> done = {});
 
   // Runs one of the cluster's scripts (cluster_scripts.hpp) by name.
   void run(const std::string& script, std::vector<std::string> args,
@@ -60,6 +62,8 @@ class ClusterBackplane : public std::enable_shared_from_this<ClusterBackplane> {
 
   bool ready() const { return ready_.load(); }
   const std::string& node_id() const { return options_.node_id; }
+  // The command connection's strand (for the timers of the backplane's users).
+  boost::asio::any_io_executor executor() { return redis_->strand(); }
   std::string channel() const { return "parley:ch:" + options_.node_id; }
 
  private:
