@@ -24,12 +24,16 @@ std::vector<std::string> strings(const RedisReply& reply) {
   return result;
 }
 
-// Parallel arrays of ids and nodes, as the scripts return a room's peers.
-std::vector<ClusterMember> members(const RedisReply& ids, const RedisReply& nodes) {
+// Parallel arrays of ids, nodes and metadata, as the scripts return a room's peers.
+std::vector<ClusterMember> members(const RedisReply& ids, const RedisReply& nodes,
+                                   const RedisReply* metas = nullptr) {
   std::vector<ClusterMember> result;
-  for (std::size_t i = 0; i < ids.elements.size(); ++i)
-    result.push_back(
-        {ids.elements[i].text, i < nodes.elements.size() ? nodes.elements[i].text : std::string()});
+  for (std::size_t i = 0; i < ids.elements.size(); ++i) {
+    ClusterMember member{ids.elements[i].text,
+                         i < nodes.elements.size() ? nodes.elements[i].text : std::string()};
+    if (metas && i < metas->elements.size()) member.meta = metas->elements[i].text;
+    result.push_back(std::move(member));
+  }
   return result;
 }
 
@@ -67,18 +71,22 @@ void ClusterRooms::connect(const std::string& id, const std::string& token, bool
 }
 
 void ClusterRooms::join(const std::string& id, const std::string& room, std::size_t max_peers,
-                        std::size_t max_rooms, std::function<void(ClusterJoin)> done) {
+                        std::size_t max_rooms, const ClusterSeat& seat,
+                        std::function<void(ClusterJoin)> done) {
   backplane_->run("join",
-                  {id, room, std::to_string(max_peers), std::to_string(max_rooms), node_id()},
+                  {id, room, std::to_string(max_peers), std::to_string(max_rooms), node_id(),
+                   seat.meta, seat.pinned ? "1" : "0", seat.relays,
+                   seat.capacity ? std::to_string(*seat.capacity) : std::string()},
                   [done = std::move(done)](RedisReply reply) {
                     ClusterJoin result;
                     if (shaped(reply, "join")) {
                       const std::string& outcome = reply.elements[0].text;
                       using S = ClusterJoin::Status;
-                      if (outcome == "joined" && reply.elements.size() == 4) {
+                      if (outcome == "joined" && reply.elements.size() == 5) {
                         result.status = S::joined;
                         result.seq = reply.elements[1].integer;
-                        result.others = members(reply.elements[2], reply.elements[3]);
+                        result.others =
+                            members(reply.elements[2], reply.elements[3], &reply.elements[4]);
                       } else if (outcome == "full") {
                         result.status = S::full;
                       } else if (outcome == "room_limit") {
@@ -90,6 +98,41 @@ void ClusterRooms::join(const std::string& id, const std::string& room, std::siz
                       }
                     }
                     done(std::move(result));
+                  });
+}
+
+void ClusterRooms::update_meta(const std::string& id, const std::string& meta,
+                               std::function<void(ClusterMeta)> done) {
+  backplane_->run("update_meta", {id, node_id(), meta}, [done = std::move(done)](RedisReply reply) {
+    ClusterMeta result;
+    if (shaped(reply, "update_meta")) {
+      const std::string& outcome = reply.elements[0].text;
+      using S = ClusterMeta::Status;
+      if (outcome == "updated" && reply.elements.size() == 4) {
+        result.status = S::updated;
+        result.room = reply.elements[1].text;
+        result.members = members(reply.elements[2], reply.elements[3]);
+      } else if (outcome == "not_in_room") {
+        result.status = S::not_in_room;
+      } else if (outcome == "forbidden") {
+        result.status = S::forbidden;
+      }
+    }
+    done(std::move(result));
+  });
+}
+
+void ClusterRooms::watch(const std::string& room, bool on,
+                         std::function<void(bool, std::vector<ClusterMember>)> done) {
+  backplane_->run("watch", {node_id(), room, on ? "1" : "0"},
+                  [done = std::move(done)](RedisReply reply) {
+                    if (reply.is_error() || !(reply.is_array() || reply.is_nil())) {
+                      spdlog::warn("cluster: watch failed: {}", to_string(reply));
+                      return done(false, {});
+                    }
+                    if (reply.elements.size() != 2) return done(true, {});
+                    const RedisReply none;
+                    done(true, members(reply.elements[0], none, &reply.elements[1]));
                   });
 }
 
@@ -155,12 +198,16 @@ void ClusterRooms::claim(const std::string& token, const std::string& new_token,
                     if (shaped(reply, "claim")) {
                       const std::string& outcome = reply.elements[0].text;
                       using S = ClusterClaim::Status;
-                      if (outcome == "resumed" && reply.elements.size() == 6) {
+                      if (outcome == "resumed" && reply.elements.size() == 10) {
                         result.status = S::resumed;
                         result.id = reply.elements[1].text;
                         result.room = reply.elements[2].text;
-                        result.others = members(reply.elements[3], reply.elements[4]);
+                        result.others =
+                            members(reply.elements[3], reply.elements[4], &reply.elements[6]);
                         result.kept = strings(reply.elements[5]);
+                        result.seat.meta = reply.elements[7].text;
+                        result.seat.pinned = reply.elements[8].text == "1";
+                        result.seat.relays = reply.elements[9].text;
                       } else if (outcome == "failed") {
                         result.status = S::failed;
                       } else if (outcome == "wait") {
@@ -177,8 +224,9 @@ void ClusterRooms::room(const std::string& name,
                         std::function<void(bool, std::optional<ClusterRoom>)> done) {
   backplane_->run("room", {name}, [name, done = std::move(done)](RedisReply reply) {
     if (reply.is_nil()) return done(true, std::nullopt);
-    if (!shaped(reply, "room", 3)) return done(false, std::nullopt);
-    done(true, ClusterRoom{name, reply.elements[0].integer, strings(reply.elements[1])});
+    if (!shaped(reply, "room", 4)) return done(false, std::nullopt);
+    done(true, ClusterRoom{name, reply.elements[0].integer, strings(reply.elements[1]),
+                           strings(reply.elements[3])});
   });
 }
 
@@ -190,9 +238,9 @@ void ClusterRooms::rooms(std::function<void(bool, std::vector<ClusterRoom>)> don
       return done(false, std::move(result));
     }
     for (const auto& room : reply.elements)
-      if (room.elements.size() == 3)
-        result.push_back(
-            {room.elements[0].text, room.elements[1].integer, strings(room.elements[2])});
+      if (room.elements.size() == 4)
+        result.push_back({room.elements[0].text, room.elements[1].integer,
+                          strings(room.elements[2]), strings(room.elements[3])});
     done(true, std::move(result));
   });
 }
@@ -206,6 +254,9 @@ void ClusterRooms::restore(const std::vector<ClusterRestoredPeer>& peers,
     args.push_back(peer.resumable ? "1" : "0");
     args.push_back(peer.room);
     args.push_back(std::to_string(peer.seq));
+    args.push_back(peer.seat.meta);
+    args.push_back(peer.seat.pinned ? "1" : "0");
+    args.push_back(peer.seat.relays);
   }
   backplane_->run("restore", std::move(args), [done = std::move(done)](RedisReply reply) {
     if (reply.is_error() || !(reply.is_array() || reply.is_nil())) {

@@ -20,11 +20,21 @@
 
 namespace parley {
 
-// A peer of a room as Redis holds it: its node, "" when it is away.
+// A peer of a room as Redis holds it: its node ("" when it is away) and its
+// metadata (JSON text as its node gave it; "{}" when none).
 struct ClusterMember {
   std::string id;
   std::string node;
+  std::string meta = "{}";
   bool operator==(const ClusterMember&) const = default;
+};
+
+// What a seat carries besides the room (kept across a resume on another node).
+struct ClusterSeat {
+  std::string meta = "{}";              // JSON text
+  bool pinned = false;                  // the metadata may not change
+  std::string relays;                   // the relay types the peer may send (the node's encoding)
+  std::optional<std::size_t> capacity;  // the room's own limit, if this join creates it
 };
 
 struct ClusterJoin {
@@ -53,12 +63,21 @@ struct ClusterClaim {
   std::string room;                   // "" when in no room
   std::vector<ClusterMember> others;  // the room's other peers, join order
   std::vector<std::string> kept;      // kept message texts, oldest first
+  ClusterSeat seat;                   // the resumed peer's own (capacity unset)
+};
+
+struct ClusterMeta {
+  enum class Status { updated, not_in_room, forbidden, failed };
+  Status status = Status::failed;
+  std::string room;
+  std::vector<ClusterMember> members;  // the room's peers, join order (meta not read)
 };
 
 struct ClusterRoom {
   std::string name;
   std::int64_t created_unix = 0;
   std::vector<std::string> peers;  // join order
+  std::vector<std::string> metas;  // each peer's metadata (JSON text)
 };
 
 // A peer this node registers again after Redis lost it (`restore`).
@@ -68,6 +87,7 @@ struct ClusterRestoredPeer {
   bool resumable = false;
   std::string room;  // "" when in no room
   std::int64_t seq = 0;
+  ClusterSeat seat;
 };
 
 class ClusterRooms {
@@ -81,7 +101,13 @@ class ClusterRooms {
   void connect(const std::string& id, const std::string& token, bool resumable,
                std::function<void(bool ok, bool registered)> done);
   void join(const std::string& id, const std::string& room, std::size_t max_peers,
-            std::size_t max_rooms, std::function<void(ClusterJoin)> done);
+            std::size_t max_rooms, const ClusterSeat& seat, std::function<void(ClusterJoin)> done);
+  void update_meta(const std::string& id, const std::string& meta,
+                   std::function<void(ClusterMeta)> done);
+  // This node has (`on`) or no longer has a connection watching `room`; with
+  // `on`, the room's peers in join order with their metadata (node not read).
+  void watch(const std::string& room, bool on,
+             std::function<void(bool ok, std::vector<ClusterMember>)> done);
   // `reason`: leave or kicked (an admin of any node; the peer's own node is told).
   void leave(const std::string& id, const std::string& reason,
              std::function<void(ClusterLeave)> done);

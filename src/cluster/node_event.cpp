@@ -14,6 +14,7 @@ std::optional<NodeEvent::Kind> kind_of(const std::string& name) {
   if (name == "removed") return Kind::removed;
   if (name == "seal") return Kind::seal;
   if (name == "superseded") return Kind::superseded;
+  if (name == "updated") return Kind::updated;
   return std::nullopt;
 }
 
@@ -40,6 +41,7 @@ std::optional<NodeEvent> parse_node_event(std::string_view payload) {
   read(object, "text", event.text);
   read(object, "reason", event.reason);
   read(object, "node", event.node);
+  read(object, "meta", event.meta);
   if (auto seq = object.find("seq"); seq != object.end() && seq->is_number_integer())
     event.seq = seq->get<std::int64_t>();
   // Lua's cjson writes an empty table as {}, a list as [...].

@@ -19,6 +19,7 @@ struct NodeEvent {
     removed,     // peer `id` (on this node) was removed from `room` by an admin
     seal,        // this node's lost peer `id`: hand over what is held for it
     superseded,  // peer `id` (on this node) was resumed elsewhere: close its connection
+    updated,     // `id` of `room` changed its metadata to `meta`
   };
   Kind kind = Kind::relay;
   std::string room;
@@ -28,6 +29,7 @@ struct NodeEvent {
   std::string text;
   std::string reason;
   std::string node;
+  std::string meta;  // JSON text (joined, updated)
   std::int64_t seq = 0;
   std::vector<std::string> to;
 };

@@ -51,6 +51,13 @@ TEST(NodeEvent, DecodesPresence) {
   ASSERT_TRUE(left);
   EXPECT_EQ(left->reason, "timeout");
   EXPECT_TRUE(left->to.empty());
+  // A node that only watches the room gets presence with an empty `to` ({} from Lua).
+  const auto updated =
+      parse_node_event(R"({"t":"updated","room":"r","id":"p","meta":"{\"n\":1}","to":{}})");
+  ASSERT_TRUE(updated);
+  EXPECT_EQ(updated->kind, NodeEvent::Kind::updated);
+  EXPECT_EQ(updated->meta, R"({"n":1})");
+  EXPECT_TRUE(updated->to.empty());
 }
 
 TEST(NodeEvent, IgnoresWhatItDoesNotKnow) {

@@ -44,6 +44,8 @@ class ClusterRoomsTest : public ::testing::Test {
     options.redis.backoff_most = 0.2;
     options.node_id = node;
     auto plane = ClusterBackplane::create(context.get_executor(), options);
+    auto& events = node == "nodeA" ? a_events : b_events;
+    plane->on_event([&events](const NodeEvent& event) { events.push_back(event); });
     plane->start();
     (node == "nodeA" ? a_plane : b_plane) = plane;
     return std::make_unique<ClusterRooms>(plane);
@@ -64,14 +66,18 @@ class ClusterRoomsTest : public ::testing::Test {
     ASSERT_EQ(*result, std::make_pair(true, true)) << id;
   }
   ClusterJoin join(ClusterRooms& node, const std::string& id, const std::string& room,
-                   std::size_t max_peers = 3) {
-    return await<ClusterJoin>([&](auto done) { node.join(id, room, max_peers, 100, done); });
+                   std::size_t max_peers = 3, const ClusterSeat& seat = {}) {
+    return await<ClusterJoin>([&](auto done) { node.join(id, room, max_peers, 100, seat, done); });
+  }
+  bool await_events(const std::vector<NodeEvent>& events, std::size_t count) {
+    return run_until(context, [&] { return events.size() >= count; });
   }
 
   RedisServer server;
   boost::asio::io_context context;
   std::shared_ptr<ClusterBackplane> a_plane, b_plane;
   std::unique_ptr<ClusterRooms> a, b;
+  std::vector<NodeEvent> a_events, b_events;
 };
 
 TEST_F(ClusterRoomsTest, JoinLeaveAndEndDecodeTheRoomsPeersWithTheirNodes) {
@@ -170,7 +176,8 @@ TEST_F(ClusterRoomsTest, AdminQueriesAndRestore) {
   server.command({"FLUSHALL"});
   connect(*b, "pb", "tb");
   std::optional<std::vector<std::string>> conflicts;
-  a->restore({{"pa", "ta", true, "room", 7}, {"pb", "tb", true, "", 0}},
+  a->restore({{"pa", "ta", true, "room", 7, {R"({"n":1})", true, "15", std::nullopt}},
+              {"pb", "tb", true, "", 0, {}}},
              [&](bool ok, std::vector<std::string> c) {
                EXPECT_TRUE(ok);
                conflicts = std::move(c);
@@ -178,6 +185,97 @@ TEST_F(ClusterRoomsTest, AdminQueriesAndRestore) {
   ASSERT_TRUE(run_until(context, [&] { return conflicts.has_value(); }));
   EXPECT_THAT(*conflicts, ElementsAre("pb"));
   EXPECT_EQ(server.command({"ZSCORE", "parley:room:room", "pa"}).text, "7");
+  EXPECT_EQ(server.command({"HGET", "parley:peer:pa", "meta"}).text, R"({"n":1})");
+  EXPECT_EQ(server.command({"HGET", "parley:peer:pa", "pinned"}).text, "1");
+}
+
+TEST_F(ClusterRoomsTest, MetadataAndGrantsTravelWithTheSeatAcrossNodes) {
+  connect(*a, "pa", "ta");
+  connect(*b, "pb", "tb");
+  ClusterSeat seat{R"({"name":"ann"})", true, "3", std::nullopt};
+  ASSERT_EQ(join(*a, "pa", "room", 3, seat).status, ClusterJoin::Status::joined);
+  const ClusterJoin second = join(*b, "pb", "room", 3, {R"({"name":"bob"})", false, "", {}});
+  EXPECT_THAT(second.others, ElementsAre(ClusterMember{"pa", "nodeA", R"({"name":"ann"})"}));
+  // Node A hears of pb with its metadata.
+  ASSERT_TRUE(await_events(a_events, 1));
+  EXPECT_EQ(a_events[0].kind, NodeEvent::Kind::joined);
+  EXPECT_EQ(a_events[0].meta, R"({"name":"bob"})");
+
+  // pb may change its metadata: node A hears `updated`; pa's is pinned.
+  const auto updated =
+      await<ClusterMeta>([&](auto done) { b->update_meta("pb", R"({"name":"b2"})", done); });
+  ASSERT_EQ(updated.status, ClusterMeta::Status::updated);
+  EXPECT_EQ(updated.room, "room");
+  ASSERT_TRUE(await_events(a_events, 2));
+  EXPECT_EQ(a_events[1].kind, NodeEvent::Kind::updated);
+  EXPECT_EQ(a_events[1].meta, R"({"name":"b2"})");
+  EXPECT_EQ(await<ClusterMeta>([&](auto done) { a->update_meta("pa", "{}", done); }).status,
+            ClusterMeta::Status::forbidden);
+  EXPECT_EQ(await<ClusterMeta>([&](auto done) { a->update_meta("nobody", "{}", done); }).status,
+            ClusterMeta::Status::not_in_room);
+
+  // pa moves to node B: its metadata and grants come along.
+  std::optional<bool> lost, sealed;
+  a->lost("pa", 30, [&](bool ok) { lost = ok; });
+  ASSERT_TRUE(run_until(context, [&] { return lost.has_value(); }));
+  a->seal("pa", 64, {}, [&](bool ok) { sealed = ok; });
+  ASSERT_TRUE(run_until(context, [&] { return sealed.has_value(); }));
+  const auto claim = await<ClusterClaim>([&](auto done) { b->claim("ta", "ta2", "", done); });
+  ASSERT_EQ(claim.status, ClusterClaim::Status::resumed);
+  EXPECT_EQ(claim.seat.meta, R"({"name":"ann"})");
+  EXPECT_TRUE(claim.seat.pinned);
+  EXPECT_EQ(claim.seat.relays, "3");
+  EXPECT_THAT(claim.others, ElementsAre(ClusterMember{"pb", "nodeB", R"({"name":"b2"})"}));
+
+  // The admin's view carries it too; leaving drops it with the seat.
+  std::optional<ClusterRoom> room;
+  a->room("room", [&](bool, std::optional<ClusterRoom> r) { room = std::move(r); });
+  ASSERT_TRUE(run_until(context, [&] { return room.has_value(); }));
+  EXPECT_THAT(room->metas, ElementsAre(R"({"name":"ann"})", R"({"name":"b2"})"));
+  await<ClusterLeave>([&](auto done) { b->leave("pa", "leave", done); });
+  EXPECT_EQ(server.command({"HGET", "parley:peer:pa", "meta"}).text, "");
+}
+
+TEST_F(ClusterRoomsTest, ARoomCreatedWithItsOwnCapacityKeepsIt) {
+  for (const char* id : {"p1", "p2", "p3"}) connect(*a, id, std::string("t") + id);
+  ASSERT_EQ(join(*a, "p1", "small", 5, {"{}", false, "", 2}).status, ClusterJoin::Status::joined);
+  EXPECT_EQ(join(*a, "p2", "small", 5).status, ClusterJoin::Status::joined);
+  EXPECT_EQ(join(*a, "p3", "small", 5).status, ClusterJoin::Status::full);
+  // Gone with the room.
+  await<ClusterLeave>([&](auto done) { a->leave("p1", "leave", done); });
+  await<ClusterLeave>([&](auto done) { a->leave("p2", "leave", done); });
+  EXPECT_EQ(server.command({"HEXISTS", "parley:roommax", "small"}).integer, 0);
+}
+
+TEST_F(ClusterRoomsTest, AWatchingNodeHearsTheRoomsPresenceEvenTheLastLeave) {
+  connect(*a, "pa", "ta");
+  join(*a, "pa", "room");
+  std::optional<std::vector<ClusterMember>> watched;
+  b->watch("room", true, [&](bool ok, std::vector<ClusterMember> peers) {
+    EXPECT_TRUE(ok);
+    watched = std::move(peers);
+  });
+  ASSERT_TRUE(run_until(context, [&] { return watched.has_value(); }));
+  ASSERT_EQ(watched->size(), 1u);
+  EXPECT_EQ((*watched)[0].id, "pa");
+
+  connect(*a, "pc", "tc");
+  join(*a, "pc", "room");
+  await<ClusterLeave>([&](auto done) { a->leave("pc", "leave", done); });
+  await<ClusterLeave>([&](auto done) { a->leave("pa", "leave", done); });
+  ASSERT_TRUE(await_events(b_events, 3));
+  EXPECT_EQ(b_events[0].kind, NodeEvent::Kind::joined);
+  EXPECT_EQ(b_events[0].id, "pc");
+  EXPECT_THAT(b_events[0].to, IsEmpty());  // for the node's watchers, no peer of it
+  EXPECT_EQ(b_events[1].kind, NodeEvent::Kind::left);
+  EXPECT_EQ(b_events[2].kind, NodeEvent::Kind::left);
+  EXPECT_EQ(b_events[2].id, "pa");
+
+  std::optional<bool> stopped;
+  b->watch("room", false, [&](bool ok, std::vector<ClusterMember>) { stopped = ok; });
+  ASSERT_TRUE(run_until(context, [&] { return stopped.has_value(); }));
+  EXPECT_EQ(server.command({"EXISTS", "parley:watch:room"}).integer, 0);
+  EXPECT_EQ(server.command({"EXISTS", "parley:nodewatch:nodeB"}).integer, 0);
 }
 
 TEST_F(ClusterRoomsTest, ARedisThatIsGoneIsAFailedOutcome) {

@@ -140,7 +140,7 @@ TEST_F(ClusterScriptsTest, JoinListsOthersInJoinOrderAndTellsOtherNodesOnce) {
   EXPECT_EQ(a->join("pa1", "room", 3).elements[0].text, "joined");
   EXPECT_EQ(a->join("pa2", "room", 3).elements[0].text, "joined");
   const RedisReply third = b->join("pb1", "room", 3);
-  ASSERT_EQ(third.elements.size(), 4u);
+  ASSERT_EQ(third.elements.size(), 5u);
   EXPECT_EQ(third.elements[0].text, "joined");
   EXPECT_THAT(texts(third.elements[2]), ElementsAre("pa1", "pa2"));
   EXPECT_THAT(texts(third.elements[3]), ElementsAre("nodeA", "nodeA"));
@@ -440,23 +440,26 @@ TEST_F(ClusterScriptsTest, RestoreRebuildsRoomsInJoinOrder) {
   server.command({"FLUSHALL"});
   EXPECT_TRUE(a->run("room", {"r"}).is_nil());
   // Node B comes back first; node A restores its two.
-  EXPECT_THAT(b->run("restore", {"nodeB", "1", "second", "tok-second", "1", "r", s2}).elements,
+  // Per peer: id, token, resumable, room, seq, metadata, pinned, relay grants.
+  EXPECT_THAT(b->run("restore", {"nodeB", "1", "second", "tok-second", "1", "r", s2, "{}", "0", ""})
+                  .elements,
               IsEmpty());
-  a->run("restore",
-         {"nodeA", "2", "first", "tok-first", "1", "r", s1, "third", "tok-third", "1", "r", s3});
+  a->run("restore", {"nodeA", "2", "first", "tok-first", "1", "r", s1, "{}", "0", "", "third",
+                     "tok-third", "1", "r", s3, "{}", "0", ""});
   EXPECT_THAT(texts(a->run("room", {"r"}).elements[1]), ElementsAre("first", "second", "third"));
   EXPECT_EQ(server.command({"GET", "parley:seated"}).text, "3");
   // Restoring again changes nothing; a newcomer is seated after them.
-  a->run("restore",
-         {"nodeA", "2", "first", "tok-first", "1", "r", s1, "third", "tok-third", "1", "r", s3});
+  a->run("restore", {"nodeA", "2", "first", "tok-first", "1", "r", s1, "{}", "0", "", "third",
+                     "tok-third", "1", "r", s3, "{}", "0", ""});
   EXPECT_EQ(server.command({"GET", "parley:seated"}).text, "3");
   b->connect("fourth", "tok-fourth");
   const RedisReply fourth = b->join("fourth", "r", 4);
   EXPECT_THAT(texts(fourth.elements[2]), ElementsAre("first", "second", "third"));
   // Tokens work again, and a peer that moved meanwhile is reported, not taken.
   EXPECT_EQ(server.command({"GET", "parley:token:tok-first"}).text, "first");
-  EXPECT_THAT(texts(b->run("restore", {"nodeB", "1", "first", "tok-first", "1", "r", s1})),
-              ElementsAre("first"));
+  EXPECT_THAT(
+      texts(b->run("restore", {"nodeB", "1", "first", "tok-first", "1", "r", s1, "{}", "0", ""})),
+      ElementsAre("first"));
 }
 
 TEST_F(ClusterScriptsTest, EndForgetsThePeer) {

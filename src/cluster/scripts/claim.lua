@@ -1,5 +1,6 @@
 -- claim(token, node, new_token, provisional_id)
---   -> {'resumed', id, room, {other ids}, {their nodes}, {kept texts}}
+--   -> {'resumed', id, room, {other ids}, {their nodes}, {kept texts},
+--       {their metadata}, meta, pinned, relays}
 --    | {'failed'} | {'wait'} | {'retry'}
 -- Resumes the peer of `token` on `node`. The token is single-use cluster-wide:
 -- it is deleted here, atomically, and `new_token` replaces it. 'wait': the
@@ -32,14 +33,16 @@ redis.call('ZREM', AWAY, id)
 local kept = redis.call('LRANGE', kept_key(id), 0, -1)
 redis.call('DEL', kept_key(id))
 local room = fields[4] or ''
-local ids, nodes = {}, {}
+local ids, nodes, metas = {}, {}, {}
 if room ~= '' then
-  local all, all_nodes = members(room)
+  local all, all_nodes, all_metas = members(room)
   for i, other in ipairs(all) do
     if other ~= id then
       table.insert(ids, other)
       table.insert(nodes, all_nodes[i])
+      table.insert(metas, all_metas[i])
     end
   end
 end
-return {'resumed', id, room, ids, nodes, kept}
+local own = redis.call('HMGET', key, 'meta', 'pinned', 'relays')
+return {'resumed', id, room, ids, nodes, kept, metas, meta_of(own[1]), own[2] or '0', own[3] or ''}

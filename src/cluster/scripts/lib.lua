@@ -7,6 +7,7 @@ local ROOMS = P .. 'rooms'
 local AWAY = P .. 'away'
 local SEQ = P .. 'seq'
 local SEATED = P .. 'seated'
+local ROOMMAX = P .. 'roommax'
 
 local function peer_key(id) return P .. 'peer:' .. id end
 local function token_key(token) return P .. 'token:' .. token end
@@ -15,6 +16,8 @@ local function kept_key(id) return P .. 'kept:' .. id end
 local function node_key(node) return P .. 'node:' .. node end
 local function node_peers_key(node) return P .. 'nodepeers:' .. node end
 local function channel(node) return P .. 'ch:' .. node end
+local function watch_key(room) return P .. 'watch:' .. room end
+local function node_watch_key(node) return P .. 'nodewatch:' .. node end
 
 local function now_ms()
   local t = redis.call('TIME')
@@ -25,20 +28,30 @@ local function publish(node, event)
   redis.call('PUBLISH', channel(node), cjson.encode(event))
 end
 
--- The room's peers in join order, with the node each is live on ('' when away).
-local function members(room)
-  local ids = redis.call('ZRANGE', room_key(room), 0, -1)
-  local nodes = {}
-  for i, id in ipairs(ids) do
-    local fields = redis.call('HMGET', peer_key(id), 'node', 'state')
-    if fields[2] == 'live' and fields[1] then nodes[i] = fields[1] else nodes[i] = '' end
-  end
-  return ids, nodes
+-- A peer's metadata (JSON text, kept as the node gave it): '{}' when none.
+local function meta_of(text)
+  if not text or text == '' then return '{}' end
+  return text
 end
 
--- Tells each node with live peers in `room` (but `skip_node`, which tells its own
--- peers itself, and never `except_id`) of `event`, once per node; `event.to`
--- lists that node's receivers. Away peers learn of presence by `resumed.peers`.
+-- The room's peers in join order, with the node each is live on ('' when away)
+-- and each one's metadata.
+local function members(room)
+  local ids = redis.call('ZRANGE', room_key(room), 0, -1)
+  local nodes, metas = {}, {}
+  for i, id in ipairs(ids) do
+    local fields = redis.call('HMGET', peer_key(id), 'node', 'state', 'meta')
+    if fields[2] == 'live' and fields[1] then nodes[i] = fields[1] else nodes[i] = '' end
+    metas[i] = meta_of(fields[3])
+  end
+  return ids, nodes, metas
+end
+
+-- Tells each node with live peers in `room`, or with connections watching it
+-- (but `skip_node`, which tells its own itself, and never `except_id`) of
+-- `event`, once per node; `event.to` lists that node's receiving peers (empty
+-- for a node with watchers only; each node tells its own watchers). Away peers
+-- learn of presence by `resumed.peers`.
 local function announce(room, event, skip_node, except_id)
   local ids, nodes = members(room)
   local groups = {}
@@ -48,6 +61,9 @@ local function announce(room, event, skip_node, except_id)
       if not groups[node] then groups[node] = {} end
       table.insert(groups[node], id)
     end
+  end
+  for _, watcher in ipairs(redis.call('SMEMBERS', watch_key(room))) do
+    if watcher ~= skip_node and not groups[watcher] then groups[watcher] = {} end
   end
   for node, to in pairs(groups) do
     event.to = to
@@ -62,13 +78,15 @@ local function leave_room(id, reason, skip_node)
   local room = redis.call('HGET', key, 'room')
   if not room or room == '' then return '' end
   redis.call('ZREM', room_key(room), id)
-  redis.call('HSET', key, 'room', '', 'seq', '')
+  -- metadata and grants live as long as the seat
+  redis.call('HSET', key, 'room', '', 'seq', '', 'meta', '', 'pinned', '0', 'relays', '')
   redis.call('DECR', SEATED)
   if redis.call('EXISTS', room_key(room)) == 0 then
     redis.call('HDEL', ROOMS, room)
-  else
-    announce(room, {t = 'left', room = room, id = id, reason = reason}, skip_node, id)
+    redis.call('HDEL', ROOMMAX, room)
   end
+  -- the last peer's leave still reaches the room's watchers
+  announce(room, {t = 'left', room = room, id = id, reason = reason}, skip_node, id)
   return room
 end
 

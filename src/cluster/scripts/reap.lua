@@ -31,6 +31,10 @@ for _, node in ipairs(redis.call('ZRANGE', NODES, 0, -1)) do
     end
     if redis.call('SCARD', set) == 0 then
       redis.call('DEL', set)
+      for _, room in ipairs(redis.call('SMEMBERS', node_watch_key(node))) do
+        redis.call('SREM', watch_key(room), node)
+      end
+      redis.call('DEL', node_watch_key(node))
       redis.call('ZREM', NODES, node)
       done = done + 1
     else
