@@ -744,11 +744,26 @@ Config load_config(const std::string& file, const std::map<std::string, std::str
   return config;
 }
 
+namespace {
+
+// Variables of the project's own tools that share the prefix and reach parleyd's
+// environment on purpose: the container's entrypoint and healthcheck
+// (docs/operations.md) and scripts/test. Warning about them would teach
+// operators to ignore the warning that catches a typo.
+bool is_tool_variable(std::string_view name) {
+  return name == "PARLEY_CONFIG_FILE" || name == "PARLEY_HEALTHCHECK_PORT" ||
+         name == "PARLEY_SKIP_DOCKER";
+}
+
+}  // namespace
+
 std::vector<std::string> config_warnings(const Config& config,
                                          const std::map<std::string, std::string>& environment) {
   std::vector<std::string> warnings;
   for (const auto& [name, text] : environment) {
-    if (!starts_with(name, kEnvironmentPrefix) || find_setting_by_environment_name(name)) continue;
+    if (!starts_with(name, kEnvironmentPrefix) || find_setting_by_environment_name(name) ||
+        is_tool_variable(name))
+      continue;
     warnings.push_back(name + ": unknown variable, ignored (there is no key " + guessed_key(name) +
                        ")");
   }

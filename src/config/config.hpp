@@ -150,9 +150,9 @@ void apply_config_json(Config& config, const nlohmann::json& document,
                        std::vector<std::string>& problems);
 
 // What is allowed but worth a warning, one line each naming the variable or key:
-// PARLEY_* variables that set no key (other tools share the prefix: the container's
-// PARLEY_CONFIG_FILE, the scripts' PARLEY_SKIP_DOCKER), and cluster.redis, set
-// before the cluster exists.
+// PARLEY_* variables that set no key (a typo; the variables of the project's own
+// tools, such as the container's PARLEY_CONFIG_FILE, are known and not warned
+// about), and cluster.redis, set before the cluster exists.
 std::vector<std::string> config_warnings(const Config& config,
                                          const std::map<std::string, std::string>& environment);
 

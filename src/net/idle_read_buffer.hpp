@@ -1,14 +1,14 @@
 // The read buffer of a WebSocket session: a DynamicBuffer (Beast's v1 concept)
 // that holds no heap memory while the session waits for its next message.
 //
-// Beast's async_read prepares min(1536, max_size() - size()) bytes before the
-// first byte of a message arrives, and an idle session waits in exactly that
-// read: with a plain flat_buffer every idle session holds 1.5 KiB it does not
-// use. While empty this buffer reports a max_size() of one byte and lends a
-// byte of its own, so the pending read of an idle session costs nothing; once
-// the first payload byte is in, max_size() is unlimited again and Beast asks for
-// exactly the rest of the frame (the message size limit is Beast's
-// read_message_max, not this buffer's).
+// An idle session waits in a read for the first byte of its next message; with
+// a plain flat_buffer that read would hold Beast's usual 1.5 KiB guess for
+// every idle session. The transport asks this buffer for one byte while it is
+// empty, and the buffer lends a byte of its own, so the pending read of an idle
+// session costs nothing; once the first payload byte is in, the transport asks
+// for what Beast says the frame still holds (the message size limit is Beast's
+// read_message_max, not this buffer's). max_size() says the same to a reader
+// that sizes its reads from the buffer.
 #pragma once
 
 #include <algorithm>

@@ -63,6 +63,10 @@ class BeastWsTransport final : public WsTransport,
                                public std::enable_shared_from_this<BeastWsTransport<Stream>> {
   // Plain sessions coalesce queued messages into one send (coalescing_stream.hpp).
   static constexpr bool kCoalesces = std::is_same_v<Stream, CoalescingStream>;
+  // Beast's own first guess for a read whose frame it does not know yet.
+  static constexpr std::size_t kFirstReadSize = 1536;
+  // What one read takes while the close handshake drains the connection.
+  static constexpr std::size_t kDrainReadSize = 512;
 
  public:
   BeastWsTransport(Stream&& stream, ConnectionLimiter::Slot slot,
@@ -200,23 +204,46 @@ class BeastWsTransport final : public WsTransport,
     read_next();
   }
 
+  // The read loop reads a message piece by piece with async_read_some, not with
+  // websocket::async_read: Beast 1.81's async_read sizes each piece with
+  // read_size_hint, which asserts (rd_remain > 0) when our own close operation
+  // has drained the rest of a frame between two pieces of a message. That
+  // happens whenever a close from outside the read (a rate-limit verdict, a
+  // shutdown) meets a message that arrives in more than one read, and every
+  // message does here: the idle buffer takes its first byte alone.
   void read_next() {
-    ws_.async_read(buffer_,
-                   beast::bind_front_handler(&BeastWsTransport::on_read, this->shared_from_this()));
+    ws_.async_read_some(
+        buffer_.prepare(next_read_size()),
+        beast::bind_front_handler(&BeastWsTransport::on_read_some, this->shared_from_this()));
   }
 
-  void on_read(beast::error_code ec, std::size_t bytes) {
+  std::size_t next_read_size() const {
+    // Once our close is under way Beast's close operation owns the frame state,
+    // and the read only waits to end with operation_aborted: any size will do,
+    // and read_size_hint must not be asked.
+    if (finished_) return kDrainReadSize;
+    // An idle session waits for the first byte of its next message in one byte
+    // of the buffer's own (idle_read_buffer.hpp); then Beast knows the frame.
+    if (buffer_.size() == 0) return 1;
+    return ws_.read_size_hint(kFirstReadSize);
+  }
+
+  void on_read_some(beast::error_code ec, std::size_t bytes) {
+    buffer_.commit(bytes);
     if (ec) return fail(ec);
     heard();
     context_.metrics.bytes_received_total.fetch_add(bytes, std::memory_order_relaxed);
-    if (!finished_) {
-      if (!ws_.got_text()) {
-        close_with(1003, "binary messages are not accepted", CloseKind::ended);
-      } else {
-        const auto data = buffer_.cdata();
-        auto handler = handler_;  // on_message may close, which releases handler_
-        handler->on_message(std::string_view(static_cast<const char*>(data.data()), data.size()));
-      }
+    if (finished_) {
+      buffer_.release();  // closing: what still arrives is not read, only drained
+      return read_next();
+    }
+    if (!ws_.is_message_done()) return read_next();
+    if (!ws_.got_text()) {
+      close_with(1003, "binary messages are not accepted", CloseKind::ended);
+    } else {
+      const auto data = buffer_.cdata();
+      auto handler = handler_;  // on_message may close, which releases handler_
+      handler->on_message(std::string_view(static_cast<const char*>(data.data()), data.size()));
     }
     // An idle session should hold no read buffer (thousands of idle sessions
     // are the normal case); the next message allocates one of the right size.

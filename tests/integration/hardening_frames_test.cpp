@@ -112,6 +112,47 @@ TEST(HardeningFrames, EachMalformedFrameClosesOnlyItsConnectionWithTheRightCode)
   }
 }
 
+// The server closes (here: sustained abuse, 1008) while the client, which has
+// not read the close frame yet, sends one more message. Beast's close operation
+// drains that frame between two reads of the session's read loop; Beast 1.81's
+// websocket::async_read then asserted in read_size_hint (the Debug daemon
+// aborted under socket.io floods). The message is drained, the close completes,
+// and the server carries on.
+TEST(HardeningFrames, AMessageSentAfterTheServersCloseFrameIsDrained) {
+  Config config = test_config();
+  // Two tokens per connection (a join and a message), refilled too slowly to matter.
+  config.limits.message_burst = 2;
+  config.limits.messages_per_second = 0.001;
+  TestServer server(config);
+  for (int round = 0; round < 5; ++round) {
+    SCOPED_TRACE(round);
+    RawClient raw(server.port());
+    std::string got = raw.upgrade();
+    // Two tokens, then more drops than the burst: the fifth closes with 1008.
+    // The frames after it reach the server in the same read, so the session's
+    // read loop takes some of them while the close is already under way.
+    const std::string ping = make_frame(0x81, R"({"type":"ping"})");
+    std::string frames = ping + ping + ping + ping + ping;
+    for (int late = 0; late < 100; ++late)
+      frames += make_frame(0x81, R"({"type":"message","data":)" + std::to_string(late) + "}");
+    raw.write(frames);
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!parse_close_frame(got) && std::chrono::steady_clock::now() < deadline)
+      got += raw.read_some(1s);
+    const auto close = parse_close_frame(got);
+    ASSERT_TRUE(close.has_value());
+    EXPECT_EQ(close->code, 1008u);
+    raw.write(make_frame(0x81, std::string(3000, ' ') + "{}"));  // after the close frame
+    raw.write(make_frame(0x88, close_payload(1000)));
+    EXPECT_TRUE(raw.closed_by_peer(10s));
+    // The server carries on.
+    HealthyPair pair(server.port());
+    pair.a->send({{"type", "message"}, {"data", round}});
+    EXPECT_EQ(pair.b->recv()["data"], round);
+  }
+  EXPECT_EQ(metric_value(server.admin_port(), "parley_rate_limit_closes_total"), 5);
+}
+
 TEST(HardeningFrames, ValidEdgeCasesAreAccepted) {
   TestServer server;
   RawClient raw(server.port());

@@ -449,8 +449,7 @@ INSTANTIATE_TEST_SUITE_P(
                   "starting with redis://"},
         ErrorCase{R"({"cluster": {"redis": "rediss://127.0.0.1:6379"}})", "cluster.redis",
                   "no TLS"},
-        ErrorCase{R"({"cluster": {"redis": "redis://127.0.0.1:0"}})", "cluster.redis",
-                  "port"},
+        ErrorCase{R"({"cluster": {"redis": "redis://127.0.0.1:0"}})", "cluster.redis", "port"},
         ErrorCase{R"({"cluster": {"redis": "redis://127.0.0.1:6379/x"}})", "cluster.redis",
                   "database number"},
         ErrorCase{R"({"cluster": {"redis": "redis://"}})", "cluster.redis", "no host"}));
@@ -494,15 +493,23 @@ TEST(ConfigErrors, WhatJoinsTheLines) {
 }
 
 TEST(ConfigWarnings, UnknownEnvironmentVariableIsAWarningNamingIt) {
-  // Not an error: other tools share the prefix (scripts/test's PARLEY_SKIP_DOCKER).
-  const Environment environment{{"PARLEY_LIMITS_FOO", "1"}, {"PARLEY_SKIP_DOCKER", "1"}};
+  const Environment environment{{"PARLEY_LIMITS_FOO", "1"}, {"PARLEY_LISTEN_PROT", "9000"}};
   EXPECT_THAT(environment_problems(environment), IsEmpty());
   const Config config = load_config("", environment);
   EXPECT_EQ(config, Config{});
   EXPECT_THAT(
       config_warnings(config, environment),
       ElementsAre("PARLEY_LIMITS_FOO: unknown variable, ignored (there is no key limits.foo)",
-                  "PARLEY_SKIP_DOCKER: unknown variable, ignored (there is no key skip_docker)"));
+                  "PARLEY_LISTEN_PROT: unknown variable, ignored (there is no key listen.prot)"));
+}
+
+TEST(ConfigWarnings, NoneForTheVariablesOfTheProjectsOwnTools) {
+  // The container's entrypoint and healthcheck, and scripts/test, share the prefix.
+  const Environment environment{{"PARLEY_CONFIG_FILE", "/etc/parley/other.json"},
+                                {"PARLEY_HEALTHCHECK_PORT", "8443"},
+                                {"PARLEY_SKIP_DOCKER", "1"}};
+  EXPECT_THAT(environment_problems(environment), IsEmpty());
+  EXPECT_THAT(config_warnings(load_config("", environment), environment), IsEmpty());
 }
 
 TEST(ConfigWarnings, NoneForKnownVariablesAndDefaults) {
@@ -536,8 +543,9 @@ TEST(ConfigErrors, EnvironmentValuesNameTheKeyAndTheVariable) {
 }
 
 TEST(ConfigErrors, ClusterRedisFromTheEnvironmentIsChecked) {
-  EXPECT_EQ(load_config("", {{"PARLEY_CLUSTER_REDIS", "redis://:pw@10.0.0.5:6380/3"}}).cluster.redis,
-            "redis://:pw@10.0.0.5:6380/3");
+  EXPECT_EQ(
+      load_config("", {{"PARLEY_CLUSTER_REDIS", "redis://:pw@10.0.0.5:6380/3"}}).cluster.redis,
+      "redis://:pw@10.0.0.5:6380/3");
   EXPECT_THAT(environment_problems({{"PARLEY_CLUSTER_REDIS", "rediss://10.0.0.5"}}),
               ElementsAre(AllOf(::testing::StartsWith("cluster.redis: "), HasSubstr("no TLS"),
                                 HasSubstr("PARLEY_CLUSTER_REDIS"))));
