@@ -30,13 +30,11 @@ set(rules
 set(known_exceptions
   # config checks `log.level` names with the logging setup.
   "config/config.cpp -> ops/logging.hpp"
-  # The server context of net/ carries the room registry and the metrics.
+  # The server context of net/ carries the room directory and the metrics.
   "net/server_context.hpp -> ops/metrics.hpp"
-  "net/server_context.hpp -> rooms/room_registry.hpp"
+  "net/server_context.hpp -> rooms/room_directory.hpp"
   # The public router names the native session (dialect registration cuts it).
-  "http/public_router.cpp -> dialects/native/native_session.hpp"
-  # A native sender encodes for socket.io receivers (dialect-neutral relays cut it).
-  "dialects/native/native_session.cpp -> dialects/socketio/socketio_events.hpp")
+  "http/public_router.cpp -> dialects/native/native_session.hpp")
 
 set(violations "")
 set(seen_exceptions "")

@@ -13,16 +13,17 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "ops/admin_router.hpp"
-#include "net/listener.hpp"
-#include "ops/logging.hpp"
-#include "ops/service_notifier.hpp"
-#include "http/public_router.hpp"
-#include "net/server_context.hpp"
-#include "dialects/socketio/socketio_endpoint.hpp"
-#include "net/tls_context.hpp"
 #include "cluster/cluster_backplane.hpp"
 #include "config/redis_url.hpp"
+#include "dialects/socketio/socketio_endpoint.hpp"
+#include "http/public_router.hpp"
+#include "net/listener.hpp"
+#include "net/server_context.hpp"
+#include "net/tls_context.hpp"
+#include "ops/admin_router.hpp"
+#include "ops/logging.hpp"
+#include "ops/service_notifier.hpp"
+#include "rooms/in_process_directory.hpp"
 
 namespace parley {
 
@@ -39,8 +40,8 @@ constexpr auto kExpiryPeriod = 100ms;
 // Every 2 s (20 expiry periods) free memory goes back to the system.
 constexpr unsigned kTrimEveryTicks = 20;
 
-RegistryLimits registry_limits_from(const Config& config) {
-  RegistryLimits limits;
+DirectoryLimits directory_limits_from(const Config& config) {
+  DirectoryLimits limits;
   limits.max_peers_per_room = config.limits.max_peers_per_room;
   limits.max_rooms = config.limits.max_rooms;
   limits.resume_grace = config.resume.grace;
@@ -117,8 +118,8 @@ struct Server::Impl {
         clock(c ? std::move(c) : std::make_shared<SystemClock>()),
         ioc(std::in_place, config.threads == 0 ? std::max(1u, std::thread::hardware_concurrency())
                                                : config.threads),
-        registry(*clock, registry_limits_from(config)),
-        context(*ioc, *clock, registry, metrics),
+        directory(*clock, directory_limits_from(config)),
+        context(*ioc, *clock, directory, metrics),
         public_router(context),
         admin_router(context),
         socketio(context, public_router) {
@@ -130,11 +131,11 @@ struct Server::Impl {
 
   ~Impl() {
     if (cluster) cluster->stop();
-    cluster.reset();  // its timers go with the loop's handlers, before the loop
+    cluster.reset();              // its timers go with the loop's handlers, before the loop
     socketio.abandon_sessions();  // before the loop's objects go
     io.reset();
     // Sessions hold their strand; none may outlive the io_context.
-    registry.clear();
+    directory.clear();
     ioc.reset();  // destroys pending handlers, and with them the sessions
   }
 
@@ -148,7 +149,7 @@ struct Server::Impl {
   std::function<Config()> reload_source;
   std::shared_ptr<const Clock> clock;
   std::optional<net::io_context> ioc;
-  RoomRegistry registry;
+  InProcessDirectory directory;
   Metrics metrics;
   ServerContext context;
   PublicRouter public_router;
@@ -180,7 +181,7 @@ bool Server::Impl::do_reload() {
       spdlog::warn("reload: listeners, TLS on/off and threads change only with a restart");
     if (fresh->tls.enabled() && current->tls.enabled())
       context.set_tls(make_tls_context(fresh->tls.cert, fresh->tls.key));
-    registry.set_limits(registry_limits_from(*fresh));
+    directory.set_limits(directory_limits_from(*fresh));
     setup_logging(fresh->log);
     context.set_config(fresh);
     spdlog::info("configuration reloaded");
@@ -227,7 +228,7 @@ void Server::Impl::schedule_expiry() {
   io->expiry_timer.expires_after(kExpiryPeriod);
   io->expiry_timer.async_wait([this](boost::system::error_code ec) {
     if (ec) return;
-    registry.expire();
+    directory.expire();
     // glibc keeps freed memory in its arenas; after a burst (connections that
     // never finished a handshake, a flood of bad input) hand it back to the
     // system, so the RSS returns near its level before the burst.
@@ -342,8 +343,8 @@ std::uint16_t Server::public_port() const {
 std::uint16_t Server::admin_port() const {
   return impl_->io->admin_listener->port();
 }
-RoomRegistry& Server::registry() {
-  return impl_->registry;
+RoomDirectory& Server::directory() {
+  return impl_->directory;
 }
 Metrics& Server::metrics() {
   return impl_->metrics;

@@ -1,5 +1,5 @@
 // The daemon as an object: both listeners, the event loop threads, the room
-// registry, metrics, signals and the drain. main() builds one from the
+// directory, metrics, signals and the drain. main() builds one from the
 // configuration; integration tests build one on 127.0.0.1 port 0.
 #pragma once
 
@@ -12,7 +12,7 @@
 
 namespace parley {
 
-class RoomRegistry;
+class RoomDirectory;
 class Metrics;
 
 // Loads what start() loads from files (the TLS certificate and key, when
@@ -48,7 +48,7 @@ class Server {
 
   std::uint16_t public_port() const;
   std::uint16_t admin_port() const;
-  RoomRegistry& registry();
+  RoomDirectory& directory();
   Metrics& metrics();
 
  private:

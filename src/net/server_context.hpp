@@ -1,4 +1,4 @@
-// What every session needs from the server: the shared registry, metrics, the
+// What every session needs from the server: the room directory, metrics, the
 // current configuration (replaced as a whole on reload; a session keeps the
 // snapshot it started with), and the set of live sessions for a drain.
 #pragma once
@@ -16,7 +16,7 @@
 #include "config/config.hpp"
 #include "net/connection_limiter.hpp"
 #include "ops/metrics.hpp"
-#include "rooms/room_registry.hpp"
+#include "rooms/room_directory.hpp"
 
 namespace parley {
 
@@ -42,12 +42,12 @@ class SessionTracker {
 };
 
 struct ServerContext {
-  ServerContext(boost::asio::io_context& io, const Clock& c, RoomRegistry& r, Metrics& m)
-      : ioc(io), clock(c), registry(r), metrics(m) {}
+  ServerContext(boost::asio::io_context& io, const Clock& c, RoomDirectory& d, Metrics& m)
+      : ioc(io), clock(c), directory(d), metrics(m) {}
 
   boost::asio::io_context& ioc;
   const Clock& clock;
-  RoomRegistry& registry;
+  RoomDirectory& directory;
   Metrics& metrics;
   ConnectionLimiter limiter;
   SessionTracker sessions;

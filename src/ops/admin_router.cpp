@@ -2,6 +2,8 @@
 
 #include <openssl/crypto.h>
 
+#include <future>
+
 #include <spdlog/spdlog.h>
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
@@ -21,6 +23,17 @@ json room_json(const RoomInfo& room) {
               {"peers", room.peers},
               {"meta", room.meta},
               {"created", room.created_unix}};
+}
+
+// The answer of a directory query. The in-process directory completes inline;
+// another completes on its own thread while this admin request waits (admin
+// requests are rare, and never on a session's strand).
+template <class T, class Query>
+T wait_for(Query&& query) {
+  std::promise<T> promise;
+  auto answer = promise.get_future();
+  query([&promise](T value) { promise.set_value(std::move(value)); });
+  return answer.get();
 }
 
 bool token_matches(std::string_view header, const std::string& token) {
@@ -46,7 +59,8 @@ http::message_generator AdminRouter::handle(const HttpRequest& request) {
   if (segments.size() == 1 && segments[0] == "metrics") {
     if (method != http::verb::get && method != http::verb::head)
       return text_response(request, http::status::method_not_allowed, "method not allowed\n");
-    return text_response(request, http::status::ok, context_.metrics.render(context_.registry),
+    return text_response(request, http::status::ok,
+                         context_.metrics.render(context_.directory.counts()),
                          "text/plain; version=0.0.4; charset=utf-8");
   }
   if (segments.empty() || segments[0] != "admin")
@@ -69,24 +83,29 @@ http::message_generator AdminRouter::handle(const HttpRequest& request) {
   const bool get = method == http::verb::get || method == http::verb::head;
   if (segments.size() == 2 && segments[1] == "rooms" && get) {
     json rooms = json::array();
-    for (const auto& room : context_.registry.rooms()) rooms.push_back(room_json(room));
+    const auto all = wait_for<std::vector<RoomInfo>>(
+        [&](auto done) { context_.directory.rooms(std::move(done)); });
+    for (const auto& room : all) rooms.push_back(room_json(room));
     return json_response(http::status::ok, rooms);
   }
   if (segments.size() == 3 && segments[1] == "rooms") {
     if (get) {
-      auto room = context_.registry.room(segments[2]);
+      const auto room = wait_for<std::optional<RoomInfo>>(
+          [&](auto done) { context_.directory.room(segments[2], std::move(done)); });
       if (!room) return json_response(http::status::not_found, {{"error", "no such room"}});
       return json_response(http::status::ok, room_json(*room));
     }
     if (method == http::verb::delete_) {
-      if (!context_.registry.kick_room(segments[2]))
+      if (!wait_for<bool>(
+              [&](auto done) { context_.directory.kick_room(segments[2], std::move(done)); }))
         return json_response(http::status::not_found, {{"error", "no such room"}});
       spdlog::info("admin closed a room");
       return json_response(http::status::ok, {{"closed", segments[2]}});
     }
   }
   if (segments.size() == 3 && segments[1] == "peers" && method == http::verb::delete_) {
-    if (!context_.registry.kick_peer(segments[2]))
+    if (!wait_for<bool>(
+            [&](auto done) { context_.directory.kick_peer(segments[2], std::move(done)); }))
       return json_response(http::status::not_found, {{"error", "no such peer in a room"}});
     spdlog::info("admin removed a peer");
     return json_response(http::status::ok, {{"removed", segments[2]}});

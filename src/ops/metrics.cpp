@@ -6,8 +6,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "rooms/room_registry.hpp"
-
 namespace parley {
 
 namespace {
@@ -57,15 +55,15 @@ void Metrics::observe_relay_latency(double seconds) {
   latency_sum_ns_.fetch_add(static_cast<std::uint64_t>(seconds * 1e9), std::memory_order_relaxed);
 }
 
-std::string Metrics::render(const RoomRegistry& registry) const {
+std::string Metrics::render(const DirectoryCounts& rooms) const {
   std::ostringstream out;
   header(out, "parley_connections", "gauge", "Open client sessions (both dialects).");
   out << "parley_connections " << connections.load() << '\n';
   header(out, "parley_rooms", "gauge", "Rooms that exist.");
-  out << "parley_rooms " << registry.room_count() << '\n';
+  out << "parley_rooms " << rooms.rooms << '\n';
   header(out, "parley_peers", "gauge",
          "Peers holding a seat in a room (lost ones in their grace included).");
-  out << "parley_peers " << registry.peer_count() << '\n';
+  out << "parley_peers " << rooms.seated << '\n';
   header(out, "parley_connections_total", "counter", "Client sessions opened.");
   out << "parley_connections_total " << connections_total.load() << '\n';
   header(out, "parley_handshake_rejections_total", "counter",

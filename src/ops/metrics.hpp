@@ -9,10 +9,9 @@
 #include <string_view>
 
 #include "policy/client_rules.hpp"
+#include "rooms/room_directory.hpp"
 
 namespace parley {
-
-class RoomRegistry;
 
 class Metrics {
  public:
@@ -34,9 +33,9 @@ class Metrics {
   void count_error(ErrorCode code);
   void observe_relay_latency(double seconds);
 
-  // The whole exposition: these metrics, the registry's gauges, process
-  // metrics (open fds, RSS) and build info.
-  std::string render(const RoomRegistry& registry) const;
+  // The whole exposition: these metrics, the room directory's counts,
+  // process metrics (open fds, RSS) and build info.
+  std::string render(const DirectoryCounts& rooms) const;
 
  private:
   std::array<std::atomic<std::uint64_t>, 4> relayed_{};  // offer, answer, candidate, message

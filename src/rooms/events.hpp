@@ -1,12 +1,19 @@
-// What the room registry hands to a peer's session. Events are immutable once
-// built; a relayed message is encoded once per dialect and the buffers are shared
-// by every receiver (and by a lost peer's kept-message buffer).
+// What the room directory hands to a peer's session, in a form no dialect owns:
+// each receiving dialect turns it into its own frames. Events are immutable
+// once built. A relayed message is the sender's JSON text with its type, room
+// and sender id; it is shared by every receiver (and by an away peer's kept
+// messages), and it can be published to another node as it is.
 #pragma once
 
+#include <array>
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <type_traits>
 #include <variant>
 
 #include <nlohmann/json.hpp>
@@ -15,14 +22,12 @@
 
 namespace parley {
 
-// The two ways a client can speak to parley. A room may mix them.
-enum class Dialect { native, socketio };
-
 // Why a peer is no longer in a room (the `reason` of `left` / `peer-left`).
 enum class LeaveReason { leave, disconnect, timeout, kicked };
 std::string_view to_string(LeaveReason reason);
 
-// The relay types, as a bit set: what a join token's `relay` grant lets a peer send.
+// The relay types, as a bit set: what a join token's `relay` grant lets a peer
+// send.
 enum RelayBits : std::uint8_t {
   kRelayOffer = 1,
   kRelayAnswer = 2,
@@ -39,11 +44,96 @@ inline std::uint8_t relay_bit(std::string_view type) {
   return 0;
 }
 
+// How a relayed message's text is shaped.
+enum class RelayShape : std::uint8_t {
+  // A JSON object: a whole signaling message (`type`, its payload, maybe `to`
+  // and a `from` of the sender's own, which receivers replace).
+  signal,
+  // Any JSON value: application data, relayed as a `message` carrying it.
+  data,
+};
+
+// What a sender hands to the directory; the directory adds room and sender.
+struct RelayDraft {
+  std::string type;       // offer, answer, candidate or message (grants, metrics)
+  std::string text;       // the sender's JSON, valid, as the sender wrote it
+  bool has_from = false;  // `text` is an object with a `from` member
+  RelayShape shape = RelayShape::signal;
+};
+
+// A relayed message, and a memo of its encodings: one slot per dialect (the
+// dialect's encoding slot, below kMaxEncodings), filled by whichever
+// receiver's strand asks first, so N receivers of one dialect share one
+// buffer and each encoding runs once per message.
+class RelayedMessage {
+ public:
+  static constexpr std::size_t kMaxEncodings = 4;
+
+  RelayedMessage(RelayDraft draft, std::string room_name, std::string sender_id)
+      : type(std::move(draft.type)),
+        room(std::move(room_name)),
+        sender(std::move(sender_id)),
+        text(std::move(draft.text)),
+        has_from(draft.has_from),
+        shape(draft.shape) {
+    for (auto& encoding : encodings_) encoding.message = this;
+  }
+  RelayedMessage(const RelayedMessage&) = delete;
+  RelayedMessage& operator=(const RelayedMessage&) = delete;
+
+  const std::string type;
+  const std::string room;    // the sender's room
+  const std::string sender;  // the sender's peer id
+  const std::string text;
+  const bool has_from;
+  const RelayShape shape;
+
+  // The encoding of `slot`, made by `encode()` (returning std::string) the
+  // first time. The text shares the message's ownership: no allocation per
+  // receiver. Thread-safe. Each dialect's codec owns one slot.
+  template <class Encode>
+  static SharedText encoded(const std::shared_ptr<const RelayedMessage>& message, std::size_t slot,
+                            Encode&& encode) {
+    const RelayedMessage& m = *message;
+    auto& state = m.states_[slot];
+    if (state.load(std::memory_order_acquire) != kReady) {
+      std::uint8_t expected = kEmpty;
+      if (state.compare_exchange_strong(expected, kFilling, std::memory_order_acq_rel)) {
+        m.encodings_[slot].text = encode();
+        state.store(kReady, std::memory_order_release);
+      } else {
+        // Another receiver's strand is encoding it right now (microseconds).
+        while (state.load(std::memory_order_acquire) != kReady) std::this_thread::yield();
+      }
+    }
+    return SharedText(message, &m.encodings_[slot].text);
+  }
+
+  // The message that `text`, a text encoded() returned, is an encoding of (it
+  // shares that ownership): how a session's send queue, which holds texts,
+  // hands relayed messages back for a resume.
+  static std::shared_ptr<const RelayedMessage> of_encoding(const SharedText& text) {
+    // `text` points to the first member of an Encoding (standard layout).
+    return {text, reinterpret_cast<const Encoding*>(text.get())->message};
+  }
+
+ private:
+  struct Encoding {
+    std::string text;  // first: a pointer to it is a pointer to the Encoding
+    const RelayedMessage* message = nullptr;
+  };
+  static_assert(std::is_standard_layout_v<Encoding>);
+
+  static constexpr std::uint8_t kEmpty = 0, kFilling = 1, kReady = 2;
+  mutable std::array<std::atomic<std::uint8_t>, kMaxEncodings> states_{};
+  mutable std::array<Encoding, kMaxEncodings> encodings_;
+};
+
+using SharedMessage = std::shared_ptr<const RelayedMessage>;
+
 // A relayed offer/answer/candidate/message.
 struct RelayEvent {
-  std::string type;     // for metrics: offer, answer, candidate, message
-  SharedText native;    // the frame a native peer receives (`from` set)
-  SharedText socketio;  // the packet a socket.io peer receives; null when none is in the room
+  SharedMessage message;
 };
 
 // Presence events reach the peers of `room` and the connections watching it.

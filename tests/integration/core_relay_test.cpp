@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "harness.hpp"
-#include "rooms/room_registry.hpp"
+#include "rooms/room_directory.hpp"
 
 namespace parley::test {
 namespace {
@@ -34,7 +34,7 @@ TEST(CoreRelay, WholeLifeCycleJoinRelayFullLeaveDestroy) {
   EXPECT_EQ(ja["id"], a->id());
   EXPECT_EQ(ja["peers"], json::array());
   EXPECT_TRUE(ja["iceServers"].is_array());
-  EXPECT_EQ(server.server().registry().room_count(), 1u);
+  EXPECT_EQ(room_counts(server).rooms, 1u);
 
   json jb = b->join("life");
   EXPECT_EQ(jb["peers"], json::array({a->id()}));
@@ -70,7 +70,7 @@ TEST(CoreRelay, WholeLifeCycleJoinRelayFullLeaveDestroy) {
             json({{"type", "peer-left"}, {"room", "life"}, {"id", b->id()}, {"reason", "disconnect"}}));
   c->send({{"type", "leave"}});
   c->recv_type("left");
-  EXPECT_TRUE(TestServer::eventually([&] { return server.server().registry().room_count() == 0; }));
+  EXPECT_TRUE(TestServer::eventually([&] { return room_counts(server).rooms == 0; }));
 }
 
 TEST(CoreRelay, RelayKeepsEveryFieldAndReplacesAForgedFrom) {
@@ -190,9 +190,9 @@ TEST(CoreRelay, TwoHundredClientsJoinAndLeaveConcurrently) {
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(joined.load(), kThreads * kPerThread);
   EXPECT_TRUE(TestServer::eventually([&] {
-    return server.server().registry().room_count() == 0 &&
-           server.server().registry().peer_count() == 0 &&
-           server.server().registry().connected_count() == 0;
+    return room_counts(server).rooms == 0 &&
+           room_counts(server).seated == 0 &&
+           room_counts(server).connected == 0;
   }));
 }
 

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "harness.hpp"
-#include "rooms/room_registry.hpp"
+#include "rooms/room_directory.hpp"
 
 namespace parley::test {
 namespace {
@@ -64,7 +64,7 @@ TEST(HardeningOrigin, ARefusedHandshakeLeavesNoWebSocketBehind) {
   raw.write(make_frame(0x81, R"({"type":"join","room":"hijack"})"));
   const std::string answer = raw.read_until_eof(5s);
   EXPECT_TRUE(forbidden(answer)) << answer;
-  EXPECT_EQ(server.server().registry().room_count(), 0u);
+  EXPECT_EQ(room_counts(server).rooms, 0u);
   EXPECT_EQ(metric_value(server.admin_port(), "parley_connections"), 0);
   EXPECT_EQ(metric_value(server.admin_port(), "parley_connections_total"), 0);
 }

@@ -13,7 +13,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 
 #include "harness.hpp"
-#include "rooms/room_registry.hpp"
+#include "rooms/room_directory.hpp"
 
 namespace parley::test {
 namespace {
@@ -146,7 +146,7 @@ TEST_F(HardeningTls, SocketioPollsOverHttpsAndUpgradesToWss) {
   ws.write(net::buffer(std::string(R"(42["join","secure-sio"])")));
   EXPECT_EQ(next_text(), R"(42["joined","secure-sio",")" + id + R"("])");
   EXPECT_TRUE(TestServer::eventually([&] {
-    return server.server().registry().room_of(id) == std::optional<std::string>("secure-sio");
+    return server.server().directory().room_of(id) == std::optional<std::string>("secure-sio");
   }));
   ws.close(websocket::close_code::normal);
 }

@@ -3,13 +3,14 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <future>
 #include <random>
 #include <stdexcept>
 
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
 
-#include "rooms/room_registry.hpp"
+#include "rooms/room_directory.hpp"
 
 namespace parley::test {
 
@@ -130,6 +131,18 @@ HttpResult http_request(std::uint16_t port, http::verb method, const std::string
   out.body = res.body();
   for (const auto& field : res) out.headers.set(field.name_string(), field.value());
   return out;
+}
+
+std::optional<RoomInfo> room_info(TestServer& server, const std::string& room) {
+  std::promise<std::optional<RoomInfo>> answer;
+  auto info = answer.get_future();
+  server.server().directory().room(
+      room, [&answer](std::optional<RoomInfo> found) { answer.set_value(std::move(found)); });
+  return info.get();
+}
+
+DirectoryCounts room_counts(TestServer& server) {
+  return server.server().directory().counts();
 }
 
 double metric_value(std::uint16_t admin_port, const std::string& series) {
@@ -503,7 +516,7 @@ json message_with_seq(int seq) {
 
 bool await_away(TestServer& server) {
   return TestServer::eventually(
-      [&] { return server.server().registry().next_deadline().has_value(); });
+      [&] { return server.server().directory().next_deadline().has_value(); });
 }
 
 }  // namespace parley::test
@@ -518,6 +531,7 @@ bool await_away(TestServer& server) {
 
 #include <cstdlib>
 #include <fstream>
+#include <future>
 #include <regex>
 
 namespace parley::test {

@@ -18,8 +18,9 @@
 #include <boost/beast/websocket.hpp>
 #include <nlohmann/json.hpp>
 
-#include "config/config.hpp"
 #include "app/server.hpp"
+#include "config/config.hpp"
+#include "rooms/room_directory.hpp"
 
 namespace parley::test {
 
@@ -76,6 +77,11 @@ inline HttpResult http_get(std::uint16_t port, const std::string& target,
 // "parley_connections" or "parley_errors_total{code=\"bad-json\"}"); throws
 // when the series is absent.
 double metric_value(std::uint16_t admin_port, const std::string& series);
+
+// What the server's room directory knows now: a room (its completion
+// awaited), and its counts.
+std::optional<RoomInfo> room_info(TestServer& server, const std::string& room);
+DirectoryCounts room_counts(TestServer& server);
 
 // A WebSocket client speaking to /ws (or another path). Not thread-safe: use
 // from the test's thread.

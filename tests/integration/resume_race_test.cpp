@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "harness.hpp"
-#include "rooms/room_registry.hpp"
+#include "rooms/room_directory.hpp"
 
 namespace parley::test {
 namespace {
@@ -84,7 +84,7 @@ TEST(ResumeRace, ResumeRacingGraceExpiryTwoHundredTimes) {
       json next = b->recv();
       EXPECT_EQ(next["type"], "message") << next.dump();
       EXPECT_EQ(next["from"], a_id);
-      EXPECT_EQ(server.server().registry().room(room)->peers,
+      EXPECT_EQ(room_info(server, room)->peers,
                 (std::vector<std::string>{a_id, b->id()}));
       // Ending the resumed session at once frees the seat.
       c->close();
@@ -99,11 +99,11 @@ TEST(ResumeRace, ResumeRacingGraceExpiryTwoHundredTimes) {
       EXPECT_EQ(left["type"], "peer-left") << left.dump();
       EXPECT_EQ(left["id"], a_id);
       EXPECT_EQ(left["reason"], "timeout");
-      EXPECT_EQ(server.server().registry().room(room)->peers, std::vector<std::string>{b->id()});
+      EXPECT_EQ(room_info(server, room)->peers, std::vector<std::string>{b->id()});
       // The failed connection is a fresh peer, in no room.
       EXPECT_EQ(c->join(room)["peers"], json::array({b->id()}));
     }
-    EXPECT_FALSE(server.server().registry().next_deadline().has_value());
+    EXPECT_FALSE(server.server().directory().next_deadline().has_value());
     if (HasFailure()) break;
   }
   RecordProperty("resumed", resumed_count);
@@ -154,7 +154,7 @@ TEST(ResumeRace, TwoConnectionsRacingForOneTokenExactlyOneWins) {
     EXPECT_EQ(next["from"], a_id) << next.dump();
     // The loser is its own peer, outside the room.
     EXPECT_EQ(loser.client->join(room + "-other")["id"], loser.client->id());
-    EXPECT_EQ(server.server().registry().room(room)->peers,
+    EXPECT_EQ(room_info(server, room)->peers,
               (std::vector<std::string>{a_id, b->id()}));
     if (HasFailure()) break;
   }

@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "harness.hpp"
-#include "rooms/room_registry.hpp"
+#include "rooms/room_directory.hpp"
 
 namespace parley::test {
 namespace {
@@ -100,7 +100,7 @@ TEST(ResumeWire, HundredMessagesSentDuringTheGapArriveOnceInOrderThenLiveTraffic
   EXPECT_EQ(from_c["type"], "message") << from_c.dump();
   EXPECT_EQ(from_c["from"], a_id);
   EXPECT_EQ(from_c["data"]["seq"], 101);
-  EXPECT_EQ(server.server().registry().room("gap")->peers,
+  EXPECT_EQ(room_info(server, "gap")->peers,
             (std::vector<std::string>{a_id, b->id()}));
 }
 
@@ -348,7 +348,7 @@ TEST(ResumeWire, RoomEmptiedWhileItsOnlyPeerIsAwayWaitsForIt) {
   ASSERT_TRUE(await_away(server));
   b->send({{"type", "leave"}});
   EXPECT_EQ(b->recv()["type"], "left");
-  EXPECT_EQ(server.server().registry().room("emptied")->peers, std::vector<std::string>{a_id});
+  EXPECT_EQ(room_info(server, "emptied")->peers, std::vector<std::string>{a_id});
 
   auto c = connect_peer(server.port());
   json resumed = resume(*c, token);
@@ -374,7 +374,7 @@ TEST(ResumeWire, GraceEndTellsTheRoomTimeoutAndTheTokenDies) {
   EXPECT_EQ(left["id"], a_id);
   EXPECT_EQ(left["room"], "expiry");
   EXPECT_EQ(left["reason"], "timeout");
-  EXPECT_EQ(server.server().registry().room("expiry")->peers, std::vector<std::string>{b->id()});
+  EXPECT_EQ(room_info(server, "expiry")->peers, std::vector<std::string>{b->id()});
 
   auto c = connect_peer(server.port());
   expect_resume_failed(resume(*c, token));
@@ -396,7 +396,7 @@ TEST(ResumeWire, RoomWhoseOnlyPeerIsAwayIsDestroyedWhenTheGraceEnds) {
   EXPECT_TRUE(TestServer::eventually([&] {
     return json::parse(http_get(server.admin_port(), "/admin/rooms", kAdminAuth).body).empty();
   }));
-  EXPECT_EQ(server.server().registry().connected_count(), 0u);
+  EXPECT_EQ(room_counts(server).connected, 0u);
 }
 
 TEST(ResumeWire, CloseFrameAndLeaveFreeTheSeatAtOnce) {
@@ -421,7 +421,7 @@ TEST(ResumeWire, CloseFrameAndLeaveFreeTheSeatAtOnce) {
   json left = c->recv();
   EXPECT_EQ(left["type"], "peer-left");
   EXPECT_EQ(left["reason"], "leave");
-  EXPECT_EQ(server.server().registry().room("now")->peers, std::vector<std::string>{c->id()});
+  EXPECT_EQ(room_info(server, "now")->peers, std::vector<std::string>{c->id()});
 
   auto d = connect_peer(server.port());
   expect_resume_failed(resume(*d, a_token));  // an ended session cannot be resumed
@@ -449,7 +449,7 @@ TEST(ResumeWire, ResumeTakesOverAConnectionThatStillLooksAlive) {
   json from_c = b->recv();
   EXPECT_EQ(from_c["type"], "message") << from_c.dump();
   EXPECT_EQ(from_c["from"], a_id);
-  EXPECT_EQ(server.server().registry().room("takeover")->peers,
+  EXPECT_EQ(room_info(server, "takeover")->peers,
             (std::vector<std::string>{a_id, b->id()}));
 }
 

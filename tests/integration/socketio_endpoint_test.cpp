@@ -7,7 +7,7 @@
 #include <string>
 
 #include "harness.hpp"
-#include "rooms/room_registry.hpp"
+#include "rooms/room_directory.hpp"
 
 namespace parley::test {
 namespace {
@@ -105,10 +105,10 @@ TEST(SocketioEndpoint, WebSocketFromTheStart) {
   const std::string id = payload(connect, 2).at("sid").get<std::string>();
   client.send_text(R"(42["join","ws-room"])");
   EXPECT_EQ(client.recv_text(), R"(42["joined","ws-room",")" + id + R"("])");
-  EXPECT_EQ(server.server().registry().room_of(id), "ws-room");
+  EXPECT_EQ(server.server().directory().room_of(id), "ws-room");
   client.send_text("42[");  // malformed: this client is closed
   EXPECT_EQ(client.expect_close(), 1002u);
-  EXPECT_TRUE(TestServer::eventually([&] { return !server.server().registry().room_of(id); }));
+  EXPECT_TRUE(TestServer::eventually([&] { return !server.server().directory().room_of(id); }));
 }
 
 TEST(SocketioEndpoint, UpgradeFromLongPollingToWebSocket) {
@@ -127,7 +127,7 @@ TEST(SocketioEndpoint, UpgradeFromLongPollingToWebSocket) {
   probe.send_text(R"(42["join","upgraded"])");
   EXPECT_EQ(probe.recv_text(), R"(42["joined","upgraded",")" + sio.id + R"("])");
   EXPECT_EQ(sio.get().status, 400u);  // polling is over for this session
-  EXPECT_EQ(server.server().registry().room_of(sio.id), "upgraded");
+  EXPECT_EQ(server.server().directory().room_of(sio.id), "upgraded");
 }
 
 TEST(SocketioEndpoint, ConnectionGaugeCountsPollingSessions) {

@@ -3,7 +3,7 @@
 // then either resumed by a new link or expired when its grace is over. Time
 // moves only when a test moves it (ManualClock); the race tests use real
 // threads against a clock that is safe to move while others read it.
-#include "rooms/room_registry.hpp"
+#include "sync_directory.hpp"
 
 #include <gtest/gtest.h>
 
@@ -18,63 +18,17 @@
 namespace parley {
 namespace {
 
-// Records deliveries; can hold "unsent" messages as a session's queue would.
-class FakeLink : public PeerLink {
- public:
-  void deliver(const Event& event) override {
-    std::lock_guard lock(mutex);
-    events.push_back(event);
-  }
-  std::vector<SharedText> take_unsent() override {
-    std::lock_guard lock(mutex);
-    ++take_unsent_calls;
-    return std::exchange(unsent, {});
-  }
-  void superseded() override { superseded_count.fetch_add(1); }
+using testing::Dialect;
+using testing::FakeLink;
+using testing::texts;
+using RoomRegistry = testing::SyncDirectory;
 
-  // Relayed payloads delivered so far, in order.
-  std::vector<std::string> relayed() const {
-    std::lock_guard lock(mutex);
-    std::vector<std::string> out;
-    for (const auto& e : events)
-      if (const auto* r = std::get_if<RelayEvent>(&e)) out.push_back(*r->native);
-    return out;
-  }
-  template <class E>
-  std::vector<E> of_kind() const {
-    std::lock_guard lock(mutex);
-    std::vector<E> out;
-    for (const auto& e : events)
-      if (const auto* x = std::get_if<E>(&e)) out.push_back(*x);
-    return out;
-  }
-  std::size_t event_count() const {
-    std::lock_guard lock(mutex);
-    return events.size();
-  }
-
-  mutable std::mutex mutex;
-  std::vector<Event> events;
-  std::vector<SharedText> unsent;
-  int take_unsent_calls = 0;
-  std::atomic<int> superseded_count{0};
-};
-
-SharedText text(std::string s) {
-  return std::make_shared<const std::string>(std::move(s));
+SharedMessage text(std::string s) {
+  return testing::relayed_message(std::move(s));
 }
 
-RoomRegistry::RelayMessage relay_of(const std::string& body) {
-  RoomRegistry::RelayMessage m;
-  m.type = "message";
-  m.native = text(body);
-  return m;
-}
-
-std::vector<std::string> texts(const std::vector<SharedText>& kept) {
-  std::vector<std::string> out;
-  for (const auto& t : kept) out.push_back(*t);
-  return out;
+RelayDraft relay_of(const std::string& body) {
+  return testing::draft_of(body);
 }
 
 struct Member {
@@ -93,8 +47,8 @@ class RegistryResumeTest : public ::testing::Test {
   }
 
   Member add(Dialect dialect = Dialect::native) {
-    auto link = std::make_shared<FakeLink>();
-    auto c = registry->connect(link, dialect);
+    auto link = registry->make_link(dialect);
+    auto c = registry->connect(link);
     return {c.id, c.resume_token, link};
   }
   Member add_in(const std::string& room) {
@@ -113,7 +67,7 @@ class RegistryResumeTest : public ::testing::Test {
   }
 
   ManualClock clock;
-  RegistryLimits limits;
+  DirectoryLimits limits;
   std::unique_ptr<RoomRegistry> registry;
 };
 
@@ -533,18 +487,18 @@ TEST_F(RegistryResumeTest, HandOversArriveBeforeKeptMessagesWhateverHappensMeanw
   auto [third, link3] = resume_with(second->resume_token);
   ASSERT_TRUE(third);
   std::vector<std::string> kept;
-  for (const auto& t : third->kept) kept.push_back(*t);
+  for (const auto& t : third->kept) kept.push_back(t->text);
   EXPECT_EQ(kept, (std::vector<std::string>{"m0", "m1", "m2", "m3"}));
 }
 
-TEST(RegistryLimitsRule, TheResumeBufferLeavesHalfTheSendQueueFree) {
+TEST(DirectoryLimitsRule, TheResumeBufferLeavesHalfTheSendQueueFree) {
   // A buffer at its cap plus `resumed` (and live messages as large again) fits
   // in the send queue: 1013 right after a resume needs a client that stops reading.
   for (std::size_t limit : {1024u, 65536u, 1048576u, 16777216u}) {
     EXPECT_LE(resume_buffer_bytes_for(limit) * 2, limit);
     EXPECT_GE(resume_buffer_bytes_for(limit) * 2 + 1, limit);
   }
-  EXPECT_EQ(RegistryLimits{}.resume_buffer_bytes, 524288u);
+  EXPECT_EQ(DirectoryLimits{}.resume_buffer_bytes, 524288u);
 }
 
 // ---- races, with real threads ------------------------------------------------------
@@ -563,16 +517,16 @@ class SharedClock final : public Clock {
 TEST(RegistryResumeRace, TwoConnectionsRacingForOneTokenExactlyOneWins) {
   for (int round = 0; round < 200; ++round) {
     SharedClock clock;
-    RoomRegistry registry(clock, RegistryLimits{});
-    auto old_link = std::make_shared<FakeLink>();
-    auto a = registry.connect(old_link, Dialect::native);
+    RoomRegistry registry(clock, DirectoryLimits{});
+    auto old_link = registry.make_link();
+    auto a = registry.connect(old_link);
     registry.join(a.id, "r");
     registry.lost(a.id, old_link.get());
 
-    auto link1 = std::make_shared<FakeLink>();
-    auto link2 = std::make_shared<FakeLink>();
-    auto p1 = registry.connect(link1, Dialect::native);
-    auto p2 = registry.connect(link2, Dialect::native);
+    auto link1 = registry.make_link();
+    auto link2 = registry.make_link();
+    auto p1 = registry.connect(link1);
+    auto p2 = registry.connect(link2);
     std::optional<RoomRegistry::Resumed> r1, r2;
     std::latch start(2);
     std::thread t1([&] {
@@ -604,20 +558,20 @@ TEST(RegistryResumeRace, ResumeRacingExpiryHasExactlyOneOutcome) {
   int expired_count = 0;
   for (int round = 0; round < 1000; ++round) {
     SharedClock clock;
-    RegistryLimits limits;
+    DirectoryLimits limits;
     limits.resume_grace = 1;
     RoomRegistry registry(clock, limits);
-    auto a_link = std::make_shared<FakeLink>();
-    auto b_link = std::make_shared<FakeLink>();
-    auto a = registry.connect(a_link, Dialect::native);
-    auto b = registry.connect(b_link, Dialect::native);
+    auto a_link = registry.make_link();
+    auto b_link = registry.make_link();
+    auto a = registry.connect(a_link);
+    auto b = registry.connect(b_link);
     registry.join(a.id, "r");
     registry.join(b.id, "r");
     registry.lost(a.id, a_link.get());
     registry.relay(b.id, nullptr, relay_of("kept"));
 
-    auto new_link = std::make_shared<FakeLink>();
-    auto provisional = registry.connect(new_link, Dialect::native);
+    auto new_link = registry.make_link();
+    auto provisional = registry.connect(new_link);
     std::optional<RoomRegistry::Resumed> resumed;
     std::size_t expired = 0;
     std::latch start(2);
@@ -661,17 +615,17 @@ TEST(RegistryResumeRace, ResumeRacingExpiryHasExactlyOneOutcome) {
 TEST(RegistryResumeRace, MessagesRacingAResumeAreEachDeliveredOnceInOrder) {
   for (int round = 0; round < 200; ++round) {
     SharedClock clock;
-    RoomRegistry registry(clock, RegistryLimits{});
-    auto a_link = std::make_shared<FakeLink>();
-    auto b_link = std::make_shared<FakeLink>();
-    auto a = registry.connect(a_link, Dialect::native);
-    auto b = registry.connect(b_link, Dialect::native);
+    RoomRegistry registry(clock, DirectoryLimits{});
+    auto a_link = registry.make_link();
+    auto b_link = registry.make_link();
+    auto a = registry.connect(a_link);
+    auto b = registry.connect(b_link);
     registry.join(a.id, "r");
     registry.join(b.id, "r");
     registry.lost(a.id, a_link.get());
 
-    auto new_link = std::make_shared<FakeLink>();
-    auto provisional = registry.connect(new_link, Dialect::native);
+    auto new_link = registry.make_link();
+    auto provisional = registry.connect(new_link);
     std::optional<RoomRegistry::Resumed> resumed;
     constexpr int kMessages = 50;
     std::latch start(2);
@@ -687,6 +641,7 @@ TEST(RegistryResumeRace, MessagesRacingAResumeAreEachDeliveredOnceInOrder) {
     resumer.join();
 
     ASSERT_TRUE(resumed);
+    registry.settle();
     // What the session writes: the kept messages, then what the new link got.
     std::vector<std::string> seen = texts(resumed->kept);
     for (auto& live : new_link->relayed()) seen.push_back(live);

@@ -1,37 +1,22 @@
-// Peer metadata, token grants and watchers in the room registry, without
+// Peer metadata, token grants and watchers in the room directory, without
 // sockets (integration-v1 "Peer metadata", "Watching a room", "Token grants").
 #include <gtest/gtest.h>
 
 #include <variant>
 
-#include "rooms/room_registry.hpp"
+#include "sync_directory.hpp"
 
 namespace parley {
 namespace {
 
 using nlohmann::json;
 
-class RecordingLink : public PeerLink {
- public:
-  void deliver(const Event& event) override { events.push_back(event); }
-  std::vector<SharedText> take_unsent() override { return {}; }
-  void superseded() override {}
+using testing::Dialect;
+using testing::FakeLink;
+using RoomRegistry = testing::SyncDirectory;
 
-  template <typename E>
-  std::vector<E> all() const {
-    std::vector<E> out;
-    for (const auto& e : events)
-      if (auto* x = std::get_if<E>(&e)) out.push_back(*x);
-    return out;
-  }
-  std::vector<Event> events;
-};
-
-RoomRegistry::RelayMessage relay_of(std::string type) {
-  RoomRegistry::RelayMessage m;
-  m.type = std::move(type);
-  m.native = std::make_shared<const std::string>("{}");
-  return m;
+RelayDraft relay_of(std::string type) {
+  return testing::draft_of("{}", std::move(type));
 }
 
 JoinOptions with_meta(json meta, bool pinned = false) {
@@ -48,14 +33,14 @@ class MetaWatchTest : public ::testing::Test {
     limits.max_watches = 2;
     registry.set_limits(limits);
   }
-  std::pair<std::string, std::shared_ptr<RecordingLink>> add() {
-    auto link = std::make_shared<RecordingLink>();
-    auto c = registry.connect(link, Dialect::native);
+  std::pair<std::string, std::shared_ptr<FakeLink>> add() {
+    auto link = registry.make_link();
+    auto c = registry.connect(link);
     return {c.id, link};
   }
 
   ManualClock clock;
-  RegistryLimits limits;
+  DirectoryLimits limits;
   RoomRegistry registry{clock, limits};
 };
 
@@ -67,7 +52,7 @@ TEST_F(MetaWatchTest, JoinShowsTheOthersMetadataAndAnnouncesTheJoinersOwn) {
   registry.join(b, "r");  // no metadata: {}
   auto joined = registry.join(c, "r", with_meta({{"name", "Cy"}}));
   EXPECT_EQ(joined.meta, json({{a, {{"name", "Ada"}}}, {b, json::object()}}));
-  auto seen = la->all<PeerJoinedEvent>();
+  auto seen = la->of_kind<PeerJoinedEvent>();
   ASSERT_EQ(seen.size(), 2u);
   EXPECT_EQ(seen[0].meta, json::object());
   EXPECT_EQ(seen[1].meta, json({{"name", "Cy"}}));
@@ -83,11 +68,11 @@ TEST_F(MetaWatchTest, UpdateMetaTellsTheOthersNotTheSender) {
   auto result = registry.update_meta(a, {{"name", "Ada"}});
   EXPECT_EQ(result.status, RoomRegistry::MetaStatus::updated);
   EXPECT_EQ(result.room, "r");
-  auto updates = lb->all<PeerUpdatedEvent>();
+  auto updates = lb->of_kind<PeerUpdatedEvent>();
   ASSERT_EQ(updates.size(), 1u);
   EXPECT_EQ(updates[0].id, a);
   EXPECT_EQ(updates[0].meta, json({{"name", "Ada"}}));
-  EXPECT_TRUE(la->all<PeerUpdatedEvent>().empty());
+  EXPECT_TRUE(la->of_kind<PeerUpdatedEvent>().empty());
   EXPECT_EQ(registry.room("r")->meta[a], json({{"name", "Ada"}}));
 }
 
@@ -169,7 +154,7 @@ TEST_F(MetaWatchTest, WatcherSeesPresenceButNoRelaysAndTakesNoSeat) {
   EXPECT_EQ(std::get<PeerJoinedEvent>(lw->events[1]).id, b);
   EXPECT_EQ(std::get<PeerUpdatedEvent>(lw->events[2]).meta, json({{"name", "Bea"}}));
   EXPECT_EQ(std::get<PeerLeftEvent>(lw->events[3]).id, a);
-  EXPECT_TRUE(lw->all<RelayEvent>().empty());
+  EXPECT_TRUE(lw->of_kind<RelayEvent>().empty());
   // A full room is full for joiners, whatever the watchers.
   limits.max_peers_per_room = 1;
   registry.set_limits(limits);
@@ -193,10 +178,10 @@ TEST_F(MetaWatchTest, AWatcherDoesNotKeepARoomAlive) {
   registry.watch(w, "r");
   registry.leave(a);
   EXPECT_EQ(registry.room_count(), 0u);
-  EXPECT_EQ(lw->all<PeerLeftEvent>().size(), 1u);
+  EXPECT_EQ(lw->of_kind<PeerLeftEvent>().size(), 1u);
   // ... and hears of the room's next life.
   registry.join(a, "r");
-  EXPECT_EQ(lw->all<PeerJoinedEvent>().size(), 1u);
+  EXPECT_EQ(lw->of_kind<PeerJoinedEvent>().size(), 1u);
 }
 
 TEST_F(MetaWatchTest, WatchLimitUnwatchAndRepeatedWatch) {
@@ -225,9 +210,9 @@ TEST_F(MetaWatchTest, AMemberWatchingItsOwnRoomHearsEachEventOnce) {
   registry.join(b, "r");
   registry.update_meta(b, {{"n", 1}});
   registry.leave(b);
-  EXPECT_EQ(la->all<PeerJoinedEvent>().size(), 1u);
-  EXPECT_EQ(la->all<PeerUpdatedEvent>().size(), 1u);
-  EXPECT_EQ(la->all<PeerLeftEvent>().size(), 1u);
+  EXPECT_EQ(la->of_kind<PeerJoinedEvent>().size(), 1u);
+  EXPECT_EQ(la->of_kind<PeerUpdatedEvent>().size(), 1u);
+  EXPECT_EQ(la->of_kind<PeerLeftEvent>().size(), 1u);
 }
 
 TEST_F(MetaWatchTest, WatchesEndWithTheConnectionLostOrEnded) {
@@ -251,7 +236,7 @@ TEST_F(MetaWatchTest, KickedRoomIsReportedToWatchers) {
   registry.join(b, "r");
   registry.watch(w, "r");
   registry.kick_room("r");
-  auto left = lw->all<PeerLeftEvent>();
+  auto left = lw->of_kind<PeerLeftEvent>();
   ASSERT_EQ(left.size(), 2u);
   EXPECT_EQ(left[0].reason, LeaveReason::kicked);
 }
@@ -261,14 +246,14 @@ TEST_F(MetaWatchTest, MetadataAndGrantsSurviveAResume) {
   registry.set_limits(limits);
   auto [a, la] = add();
   registry.join(a, "r", with_meta({{"name", "Ada"}}));
-  auto link = std::make_shared<RecordingLink>();
-  auto conn = registry.connect(link, Dialect::native);
+  auto link = registry.make_link();
+  auto conn = registry.connect(link);
   JoinOptions viewer = with_meta({{"name", "Bea"}}, /*pinned=*/true);
   viewer.relays = kRelayAnswer;
   registry.join(conn.id, "r", viewer);
   registry.lost(conn.id, link.get());
-  auto fresh = registry.connect(std::make_shared<RecordingLink>(), Dialect::native);
-  auto back = registry.resume(conn.resume_token, fresh.id, std::make_shared<RecordingLink>());
+  auto fresh = registry.connect(registry.make_link());
+  auto back = registry.resume(conn.resume_token, fresh.id, registry.make_link());
   ASSERT_TRUE(back);
   EXPECT_EQ(back->meta, json({{a, {{"name", "Ada"}}}}));
   EXPECT_EQ(registry.room("r")->meta[conn.id], json({{"name", "Bea"}}));

@@ -1,7 +1,8 @@
-// The room registry without sockets: rooms appear on the first join and vanish
-// with the last peer, capacity and room limits, relay targeting, presence
-// events, admin kicks. (Resume is covered in registry_resume_test.cpp.)
-#include "rooms/room_registry.hpp"
+// The in-process room directory without sockets: rooms appear on the first join
+// and vanish with the last peer, capacity and room limits, relay targeting,
+// presence events, admin kicks. (Resume is covered in registry_resume_test.cpp,
+// what every directory must do in room_directory_contract_test.cpp.)
+#include "sync_directory.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,36 +12,24 @@
 namespace parley {
 namespace {
 
-// Records what the registry delivers.
-class RecordingLink : public PeerLink {
- public:
-  void deliver(const Event& event) override { events.push_back(event); }
-  std::vector<SharedText> take_unsent() override { return {}; }
-  void superseded() override { ++superseded_count; }
+using testing::Dialect;
+using testing::FakeLink;
+using RoomRegistry = testing::SyncDirectory;
 
-  std::vector<Event> events;
-  int superseded_count = 0;
-};
-
-SharedText text(std::string s) { return std::make_shared<const std::string>(std::move(s)); }
-
-RoomRegistry::RelayMessage relay_of(const std::string& body) {
-  RoomRegistry::RelayMessage m;
-  m.type = "offer";
-  m.native = text(body);
-  return m;
+RelayDraft relay_of(const std::string& body) {
+  return testing::draft_of(body, "offer");
 }
 
 class RegistryTest : public ::testing::Test {
  protected:
-  std::pair<std::string, std::shared_ptr<RecordingLink>> add(Dialect d = Dialect::native) {
-    auto link = std::make_shared<RecordingLink>();
-    auto c = registry.connect(link, d);
+  std::pair<std::string, std::shared_ptr<FakeLink>> add(Dialect d = Dialect::native) {
+    auto link = registry.make_link(d);
+    auto c = registry.connect(link);
     return {c.id, link};
   }
 
   ManualClock clock;
-  RegistryLimits limits;
+  DirectoryLimits limits;
   RoomRegistry registry{clock, limits};
 };
 
@@ -49,9 +38,9 @@ TEST_F(RegistryTest, IdsAreUniqueAndUrlSafe) {
   for (int i = 0; i < 1000; ++i) {
     auto [id, link] = add();
     EXPECT_LE(id.size(), 32u);
-    EXPECT_EQ(id.find_first_not_of(
-                  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-              std::string::npos);
+    EXPECT_EQ(
+        id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+        std::string::npos);
     ids.insert(id);
   }
   EXPECT_EQ(ids.size(), 1000u);
@@ -132,13 +121,13 @@ TEST_F(RegistryTest, RelayReachesEveryOtherPeerOrOnlyTheTarget) {
   EXPECT_TRUE(la->events.empty());  // never back to the sender
   ASSERT_EQ(lb->events.size(), 1u);
   ASSERT_EQ(lc->events.size(), 1u);
-  EXPECT_EQ(*std::get<RelayEvent>(lb->events[0]).native, "all");
+  EXPECT_EQ(std::get<RelayEvent>(lb->events[0]).message->text, "all");
   EXPECT_TRUE(ld->events.empty());  // never across rooms
 
   EXPECT_EQ(registry.relay(a, &c, relay_of("just c")), RoomRegistry::RelayStatus::ok);
   EXPECT_EQ(lb->events.size(), 1u);
   ASSERT_EQ(lc->events.size(), 2u);
-  EXPECT_EQ(*std::get<RelayEvent>(lc->events[1]).native, "just c");
+  EXPECT_EQ(std::get<RelayEvent>(lc->events[1]).message->text, "just c");
 
   EXPECT_EQ(registry.relay(a, &d, relay_of("x")), RoomRegistry::RelayStatus::unknown_peer);
   EXPECT_EQ(registry.relay(a, &a, relay_of("x")), RoomRegistry::RelayStatus::unknown_peer);
@@ -154,42 +143,13 @@ TEST_F(RegistryTest, RelayOutsideARoomIsRefused) {
   EXPECT_EQ(registry.relay(a, &someone, relay_of("x")), RoomRegistry::RelayStatus::not_in_room);
 }
 
-TEST_F(RegistryTest, SocketIoPacketIsBuiltOnceAndOnlyForSocketIoReceivers) {
-  limits.max_peers_per_room = 4;
-  registry.set_limits(limits);
-  auto [a, la] = add();
-  auto [b, lb] = add(Dialect::socketio);
-  auto [c, lc] = add(Dialect::socketio);
-  auto [d, ld] = add();
-  for (auto* id : {&a, &b, &c, &d}) registry.join(*id, "r");
-  int built = 0;
-  auto message = relay_of("native");
-  message.socketio = [&built](const std::string& room) {
-    ++built;
-    return text("42[\"message\",\"" + room + "\"]");
-  };
-  registry.relay(a, nullptr, message);
-  EXPECT_EQ(built, 1);
-  EXPECT_EQ(*std::get<RelayEvent>(lb->events.back()).socketio, "42[\"message\",\"r\"]");
-  EXPECT_EQ(std::get<RelayEvent>(lb->events.back()).socketio,
-            std::get<RelayEvent>(lc->events.back()).socketio);  // one shared buffer
-
-  auto plain = relay_of("only native");
-  plain.socketio = [&built](const std::string&) {
-    ++built;
-    return text("never");
-  };
-  registry.relay(a, &d, plain);
-  EXPECT_EQ(built, 1);
-}
-
 TEST_F(RegistryTest, EndTellsTheOthersDisconnectAndIgnoresAStaleLink) {
   auto [a, la] = add();
   auto [b, lb] = add();
   registry.join(a, "r");
   registry.join(b, "r");
-  RecordingLink stranger;
-  registry.end(a, &stranger);  // not a's link: nothing happens
+  auto stranger = registry.make_link();
+  registry.end(a, stranger.get());  // not a's link: nothing happens
   EXPECT_EQ(registry.room("r")->peers.size(), 2u);
   registry.end(a, la.get());
   auto left = std::get<PeerLeftEvent>(lb->events.back());

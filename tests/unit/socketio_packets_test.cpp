@@ -221,23 +221,41 @@ TEST(SocketioEncode, ServerPackets) {
 TEST(SocketioEvents, RoomEvents) {
   EXPECT_EQ(socketio_room_event_packet("joined", "r", "p1"), "42[\"joined\",\"r\",\"p1\"]");
   EXPECT_EQ(socketio_room_event_packet("bye", "r", "p1"), "42[\"bye\",\"r\",\"p1\"]");
-  EXPECT_EQ(socketio_message_packet("r", json{{"type", "offer"}}),
-            "42[\"message\",\"r\",{\"type\":\"offer\"}]");
   const json error = json::parse(socketio_error_packet("bad-room", "why").substr(2));
   EXPECT_EQ(error[0], "parley-error");
   EXPECT_EQ(error[1]["code"], "bad-room");
 }
 
-TEST(SocketioEvents, NativeFrameFromSocketioData) {
-  EXPECT_EQ(json::parse(native_frame_from_socketio(
-                json{{"type", "offer"}, {"sdp", "v=0"}, {"from", "spoof"}}, "p1")),
-            (json{{"type", "offer"}, {"sdp", "v=0"}, {"from", "p1"}}));
-  EXPECT_EQ(json::parse(native_frame_from_socketio(json("hello"), "p1")),
+// A socket.io peer's message(room, data), as the directory relays it.
+RelayedMessage data_message(std::string data_text) {
+  return RelayedMessage(RelayDraft{"message", std::move(data_text), false, RelayShape::data}, "r",
+                        "p1");
+}
+
+TEST(SocketioEvents, SocketioDataReachesSocketioAsWritten) {
+  EXPECT_EQ(socketio_encode_relayed(data_message(R"({ "type" : "offer" })")),
+            R"(42["message","r",{ "type" : "offer" }])");
+  EXPECT_EQ(socketio_encode_relayed(data_message("7")), R"(42["message","r",7])");
+}
+
+TEST(SocketioEvents, SocketioDataReachesNativePeersWithFrom) {
+  EXPECT_EQ(
+      json::parse(encode_relayed(data_message(R"({"type":"offer","sdp":"v=0","from":"spoof"})"))),
+      (json{{"type", "offer"}, {"sdp", "v=0"}, {"from", "p1"}}));
+  EXPECT_EQ(json::parse(encode_relayed(data_message(R"("hello")"))),
             (json{{"type", "message"}, {"data", "hello"}, {"from", "p1"}}));
-  EXPECT_EQ(json::parse(native_frame_from_socketio(json::array({1, 2}), "p1")),
+  EXPECT_EQ(json::parse(encode_relayed(data_message("[1,2]"))),
             (json{{"type", "message"}, {"data", {1, 2}}, {"from", "p1"}}));
-  EXPECT_EQ(json::parse(native_frame_from_socketio(nullptr, "p1")),
+  EXPECT_EQ(json::parse(encode_relayed(data_message("null"))),
             (json{{"type", "message"}, {"data", nullptr}, {"from", "p1"}}));
+}
+
+TEST(SocketioEvents, NativeSignalReachesSocketioWithoutFrom) {
+  const RelayedMessage offer(
+      RelayDraft{"offer", R"({"type":"offer","sdp":"v=0","from":"x"})", true, RelayShape::signal},
+      "r", "p2");
+  EXPECT_EQ(json::parse(socketio_encode_relayed(offer).substr(2)),
+            json::array({"message", "r", {{"type", "offer"}, {"sdp", "v=0"}}}));
 }
 
 TEST(SocketioEvents, NativeRelayReachesSocketioWithoutFrom) {

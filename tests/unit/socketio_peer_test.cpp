@@ -1,51 +1,63 @@
-// The Socket.IO layer of the socket.io dialect against a real room registry,
+// The Socket.IO layer of the socket.io dialect against a real room directory,
 // with no transport: packets go in as text, and what the peer sends is recorded.
 #include <gtest/gtest.h>
 
 #include "dialects/socketio/socketio_peer.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
 #include <nlohmann/json.hpp>
 
-#include "policy/jwt.hpp"
+#include "dialects/native/protocol.hpp"
 #include "ops/metrics.hpp"
-#include "rooms/room_registry.hpp"
+#include "policy/jwt.hpp"
+#include "sync_directory.hpp"
 
 namespace parley {
 namespace {
 
 using nlohmann::json;
 
-// A socket.io client as the peer sees it: what it was sent, whether it was closed.
-class Client final : public SocketioPeerHost {
+using RoomRegistry = testing::SyncDirectory;
+
+// A socket.io client as the peer sees it: what it was sent, whether it was
+// closed. Its inbox drains on the test directory's loop, which every call of
+// this test runs.
+class Client final : public SocketioPeerHost, public PeerLink::Handler {
  public:
-  // Deliveries reach the peer at once (the session would post them to its strand).
-  class Link final : public PeerLink {
-   public:
-    explicit Link(Client& client) : client_(client) {}
-    void deliver(const Event& event) override { client_.peer->on_event(event); }
-    std::vector<SharedText> take_unsent() override { return {}; }
-    void superseded() override {}
-
-   private:
-    Client& client_;
-  };
-
-  Client(ServerContext& context, std::shared_ptr<const Config> config)
-      : link(std::make_shared<Link>(*this)),
-        peer(std::make_unique<SocketioPeer>(context, std::move(config), *this)) {}
+  Client(ServerContext& context, std::shared_ptr<const Config> config, RoomRegistry& registry)
+      : registry_(registry),
+        link(std::make_shared<PeerLink>(*this, /*resumable=*/false)),
+        peer(std::make_unique<SocketioPeer>(context, std::move(config), *this)) {
+    link->open(boost::asio::make_strand(registry.loop().io()), link);
+  }
+  ~Client() { link->discard(); }
 
   void send_packet(SharedText packet) override { sent.push_back(*packet); }
   void close_connection(unsigned short code, std::string_view) override { closed = code; }
   std::shared_ptr<PeerLink> peer_link() override { return link; }
-  void discard_pending_events() override { ++discards; }
+  void discard_pending_events() override {
+    ++discards;
+    link->discard();
+  }
+  void run_on_strand(std::function<void()> f) override { f(); }
+
+  void on_events(std::vector<Event>& batch) override {
+    for (const auto& event : batch) peer->on_event(event);
+  }
+  std::vector<SharedMessage> take_unsent() override { return {}; }
+  void superseded() override {}
 
   // Sends a Socket.IO packet (an Engine.IO message's data).
-  void say(const std::string& packet) { peer->on_message(packet); }
+  void say(const std::string& packet) {
+    peer->on_message(packet);
+    registry_.settle();
+  }
   void emit(const json& arguments) { say("2" + arguments.dump()); }
 
   // The next packet sent, removed from the record.
   std::string next() {
+    registry_.settle();
     if (sent.empty()) return "<nothing>";
     std::string packet = sent.front();
     sent.erase(sent.begin());
@@ -63,38 +75,31 @@ class Client final : public SocketioPeerHost {
     return json::parse(packet.substr(2))["sid"].get<std::string>();
   }
 
-  std::shared_ptr<Link> link;
+  RoomRegistry& registry_;
+  std::shared_ptr<PeerLink> link;
   std::unique_ptr<SocketioPeer> peer;
   std::vector<std::string> sent;
   std::optional<unsigned short> closed;
   int discards = 0;
 };
 
-// A native peer in the same registry, recording what it is delivered.
-class NativePeer final : public PeerLink {
- public:
-  void deliver(const Event& event) override { events.push_back(event); }
-  std::vector<SharedText> take_unsent() override { return {}; }
-  void superseded() override {}
-  std::vector<Event> events;
-};
-
 class SocketioPeerTest : public ::testing::Test {
  protected:
-  SocketioPeerTest() : registry(clock, RegistryLimits{}), context(ioc, clock, registry, metrics) {
+  SocketioPeerTest()
+      : registry(clock, DirectoryLimits{}), context(ioc, clock, registry.directory(), metrics) {
     use(Config{});
   }
 
   void use(Config config) {
     config_ = std::make_shared<const Config>(std::move(config));
     context.set_config(config_);
-    RegistryLimits limits;
+    DirectoryLimits limits;
     limits.max_peers_per_room = config_->limits.max_peers_per_room;
     limits.max_rooms = config_->limits.max_rooms;
     registry.set_limits(limits);
   }
 
-  std::unique_ptr<Client> client() { return std::make_unique<Client>(context, config_); }
+  std::unique_ptr<Client> client() { return std::make_unique<Client>(context, config_, registry); }
 
   boost::asio::io_context ioc;
   ManualClock clock;
@@ -318,8 +323,8 @@ TEST_F(SocketioPeerTest, AcknowledgementsCarryTheOutcome) {
 TEST_F(SocketioPeerTest, CrossesToNativePeers) {
   auto alice = client();
   const auto a = alice->connect();
-  auto native = std::make_shared<NativePeer>();
-  const auto n = registry.connect(native, Dialect::native).id;
+  auto native = registry.make_link();
+  const auto n = registry.connect(native).id;
   ASSERT_EQ(registry.join(n, "r").status, RoomRegistry::JoinStatus::joined);
   alice->emit({"join", "r"});
   alice->next();
@@ -329,11 +334,12 @@ TEST_F(SocketioPeerTest, CrossesToNativePeers) {
   alice->emit({"message", "r", {{"type", "offer"}, {"sdp", "v=0"}}});
   ASSERT_EQ(native->events.size(), 2u);
   const auto& relay = std::get<RelayEvent>(native->events[1]);
-  EXPECT_EQ(relay.type, "offer");
-  EXPECT_EQ(json::parse(*relay.native), (json{{"type", "offer"}, {"sdp", "v=0"}, {"from", a}}));
+  EXPECT_EQ(relay.message->type, "offer");
+  EXPECT_EQ(json::parse(encode_relayed(*relay.message)),
+            (json{{"type", "offer"}, {"sdp", "v=0"}, {"from", a}}));
 
   alice->emit({"message", "r", "plain text"});
-  EXPECT_EQ(json::parse(*std::get<RelayEvent>(native->events[2]).native),
+  EXPECT_EQ(json::parse(encode_relayed(*std::get<RelayEvent>(native->events[2]).message)),
             (json{{"type", "message"}, {"data", "plain text"}, {"from", a}}));
 
   // The native peer's join and leave show as otherjoin / bye.

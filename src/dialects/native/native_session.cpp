@@ -1,9 +1,9 @@
 #include "dialects/native/native_session.hpp"
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
-#include "dialects/socketio/socketio_events.hpp"
 #include "policy/jwt.hpp"
 #include "policy/turn.hpp"
 
@@ -17,10 +17,17 @@ NativeSession::NativeSession(ServerContext& context, std::shared_ptr<const Confi
       rate_limiter_(config_->limits.messages_per_second, config_->limits.message_burst,
                     context.clock.now()) {}
 
+template <class F>
+void NativeSession::on_strand(F&& f) {
+  boost::asio::dispatch(
+      executor_, [self = shared_from_this(), f = std::forward<F>(f)]() mutable { f(*self); });
+}
+
 void NativeSession::on_open(WsTransport& transport) {
   transport_ = &transport;
   executor_ = transport.executor();
-  auto connected = context_.registry.connect(shared_from_this(), Dialect::native);
+  link_.open(executor_, link());
+  auto connected = context_.directory.connect(link());
   id_ = std::move(connected.id);
   send(encode_welcome(id_, connected.resume_token));
 }
@@ -112,92 +119,141 @@ void NativeSession::handle_join(const ClientMessage& message) {
   }
   options.max_peers = grants->max_peers;
   options.relays = grants->relay;
-  auto result = context_.registry.join(id_, message.room, std::move(options));
+  // Events for this peer wait until the answer to the join is out.
+  link_.hold();
+  context_.directory.join(id_, message.room, std::move(options),
+                          [self = shared_from_this(), room = message.room,
+                           rid = message.rid](RoomDirectory::JoinResult result) mutable {
+                            self->on_strand([room = std::move(room), rid = std::move(rid),
+                                             result = std::move(result)](NativeSession& session) {
+                              session.answer_join(room, rid, result);
+                              session.link_.release();
+                            });
+                          });
+}
+
+void NativeSession::answer_join(const std::string& room, const std::optional<json>& rid,
+                                const RoomDirectory::JoinResult& result) {
+  if (!transport_) return;
   switch (result.status) {
-    case RoomRegistry::JoinStatus::joined:
+    case RoomDirectory::JoinStatus::joined:
       spdlog::debug("peer joined a room");
-      return send(encode_joined(message.room, id_, result.peers, result.meta,
-                                ice_servers_for(*config_, id_, context_.clock.unix_now()),
-                                message.rid));
-    case RoomRegistry::JoinStatus::full:
-      return send(encode_full(message.room, message.rid));
-    case RoomRegistry::JoinStatus::room_limit:
-      return send_error(ErrorCode::room_limit, "the server holds as many rooms as it may",
-                        message.rid);
-    case RoomRegistry::JoinStatus::already_in_room:
-      return send_error(ErrorCode::already_in_room, "already in a room: send `leave` first",
-                        message.rid);
-    case RoomRegistry::JoinStatus::no_such_peer:
+      return send(encode_joined(room, id_, result.peers, result.meta,
+                                ice_servers_for(*config_, id_, context_.clock.unix_now()), rid));
+    case RoomDirectory::JoinStatus::full:
+      return send(encode_full(room, rid));
+    case RoomDirectory::JoinStatus::room_limit:
+      return send_error(ErrorCode::room_limit, "the server holds as many rooms as it may", rid);
+    case RoomDirectory::JoinStatus::already_in_room:
+      return send_error(ErrorCode::already_in_room, "already in a room: send `leave` first", rid);
+    case RoomDirectory::JoinStatus::no_such_peer:
       break;
   }
-  // The registry forgets a peer only after this session told it to, so this is
+  // The directory forgets a peer only after this session told it to, so this is
   // a bug; the client still gets an answer.
-  spdlog::error("join for peer {} that the room registry does not know", id_);
-  send_error(ErrorCode::not_in_room, "this connection is no longer known: reconnect", message.rid);
+  spdlog::error("join for peer {} that the room directory does not know", id_);
+  send_error(ErrorCode::not_in_room, "this connection is no longer known: reconnect", rid);
 }
 
 void NativeSession::handle_leave(const ClientMessage& message) {
-  if (auto room = context_.registry.leave(id_))
-    return send(encode_left(*room, LeaveReason::leave, message.rid));
-  send_error(ErrorCode::not_in_room, "not in a room", message.rid);
+  context_.directory.leave(
+      id_, [self = shared_from_this(), rid = message.rid](std::optional<std::string> room) mutable {
+        self->on_strand([rid = std::move(rid), room = std::move(room)](NativeSession& session) {
+          if (!session.transport_) return;
+          if (room) return session.send(encode_left(*room, LeaveReason::leave, rid));
+          session.send_error(ErrorCode::not_in_room, "not in a room", rid);
+        });
+      });
 }
 
 void NativeSession::handle_update_meta(const ClientMessage& message) {
-  auto result = context_.registry.update_meta(id_, *message.meta);
-  switch (result.status) {
-    case RoomRegistry::MetaStatus::updated:
-      return send(encode_meta_updated(result.room, *message.meta, message.rid));
-    case RoomRegistry::MetaStatus::not_in_room:
-      return send_error(ErrorCode::not_in_room, "join a room before setting metadata", message.rid);
-    case RoomRegistry::MetaStatus::forbidden:
-      return send_error(ErrorCode::forbidden, "your join token pinned your metadata", message.rid);
-  }
+  context_.directory.update_meta(
+      id_, *message.meta,
+      [self = shared_from_this(), meta = *message.meta,
+       rid = message.rid](RoomDirectory::MetaResult result) mutable {
+        self->on_strand([meta = std::move(meta), rid = std::move(rid),
+                         result = std::move(result)](NativeSession& session) {
+          if (!session.transport_) return;
+          switch (result.status) {
+            case RoomDirectory::MetaStatus::updated:
+              return session.send(encode_meta_updated(result.room, meta, rid));
+            case RoomDirectory::MetaStatus::not_in_room:
+              return session.send_error(ErrorCode::not_in_room,
+                                        "join a room before setting metadata", rid);
+            case RoomDirectory::MetaStatus::forbidden:
+              return session.send_error(ErrorCode::forbidden,
+                                        "your join token pinned your metadata", rid);
+          }
+        });
+      });
 }
 
 void NativeSession::handle_watch(const ClientMessage& message) {
   if (!authorize(message)) return;
-  auto result = context_.registry.watch(id_, message.room);
-  switch (result.status) {
-    case RoomRegistry::WatchStatus::watching:
-      return send(encode_watching(message.room, result.peers, result.meta, message.rid));
-    case RoomRegistry::WatchStatus::watch_limit:
-      return send_error(ErrorCode::watch_limit,
-                        "this connection watches " + std::to_string(config_->limits.max_watches) +
-                            " rooms already: unwatch one first",
-                        message.rid);
-    case RoomRegistry::WatchStatus::no_such_peer:
-      break;
-  }
-  spdlog::error("watch for peer {} that the room registry does not know", id_);
-  send_error(ErrorCode::not_in_room, "this connection is no longer known: reconnect", message.rid);
+  // Presence events of the room wait until `watching` is out.
+  link_.hold();
+  context_.directory.watch(
+      id_, message.room,
+      [self = shared_from_this(), room = message.room,
+       rid = message.rid](RoomDirectory::WatchResult result) mutable {
+        self->on_strand([room = std::move(room), rid = std::move(rid),
+                         result = std::move(result)](NativeSession& session) {
+          if (session.transport_) {
+            switch (result.status) {
+              case RoomDirectory::WatchStatus::watching:
+                session.send(encode_watching(room, result.peers, result.meta, rid));
+                break;
+              case RoomDirectory::WatchStatus::watch_limit:
+                session.send_error(ErrorCode::watch_limit,
+                                   "this connection watches " +
+                                       std::to_string(session.config_->limits.max_watches) +
+                                       " rooms already: unwatch one first",
+                                   rid);
+                break;
+              case RoomDirectory::WatchStatus::no_such_peer:
+                spdlog::error("watch for peer {} that the room directory does not know",
+                              session.id_);
+                session.send_error(ErrorCode::not_in_room,
+                                   "this connection is no longer known: reconnect", rid);
+                break;
+            }
+          }
+          session.link_.release();
+        });
+      });
 }
 
 void NativeSession::handle_unwatch(const ClientMessage& message) {
-  if (context_.registry.unwatch(id_, message.room))
-    return send(encode_unwatched(message.room, message.rid));
-  send_error(ErrorCode::not_watching, "this connection does not watch that room", message.rid);
+  context_.directory.unwatch(
+      id_, message.room,
+      [self = shared_from_this(), room = message.room, rid = message.rid](bool watched) mutable {
+        self->on_strand(
+            [room = std::move(room), rid = std::move(rid), watched](NativeSession& session) {
+              if (!session.transport_) return;
+              if (watched) return session.send(encode_unwatched(room, rid));
+              session.send_error(ErrorCode::not_watching,
+                                 "this connection does not watch that room", rid);
+            });
+      });
 }
 
 void NativeSession::handle_relay(const ClientMessage& message, std::string_view text) {
   const double started = context_.clock.now();
-  RoomRegistry::RelayMessage relay;
-  relay.type = std::string(to_string(message.type));
-  relay.native = std::make_shared<const std::string>(stamp_from(text, message.has_from, id_));
-  relay.socketio = [text](const std::string& room) {
-    return std::make_shared<const std::string>(socketio_relay_packet(room, text));
-  };
+  const std::string_view type = to_string(message.type);
+  RelayDraft draft{std::string(type), std::string(text), message.has_from, RelayShape::signal};
   const std::string* to = message.to ? &*message.to : nullptr;
-  switch (context_.registry.relay(id_, to, relay)) {
-    case RoomRegistry::RelayStatus::ok:
-      context_.metrics.count_relay(relay.type);
+  switch (context_.directory.relay(id_, to, std::move(draft))) {
+    case RoomDirectory::RelayStatus::ok:
+      context_.metrics.count_relay(type);
       context_.metrics.observe_relay_latency(context_.clock.now() - started);
       return;
-    case RoomRegistry::RelayStatus::not_in_room:
+    case RoomDirectory::RelayStatus::not_in_room:
       return send_error(ErrorCode::not_in_room, "join a room before relaying", message.rid);
-    case RoomRegistry::RelayStatus::forbidden:
+    case RoomDirectory::RelayStatus::forbidden:
       return send_error(ErrorCode::forbidden,
-                        "your join token does not allow sending `" + relay.type + "`", message.rid);
-    case RoomRegistry::RelayStatus::unknown_peer:
+                        "your join token does not allow sending `" + std::string(type) + "`",
+                        message.rid);
+    case RoomDirectory::RelayStatus::unknown_peer:
       return send_error(ErrorCode::unknown_peer, "`to` names no other peer of your room",
                         message.rid);
   }
@@ -207,17 +263,37 @@ void NativeSession::handle_resume(const ClientMessage& message) {
   if (!first_message_)
     return send_error(ErrorCode::resume_failed, "resume must be the first message of a connection",
                       message.rid);
-  auto resumed = context_.registry.resume(*message.token, id_, shared_from_this());
+  // Events for the resumed peer wait until `resumed` and the kept messages are out.
+  link_.hold();
+  context_.directory.resume(*message.token, id_, link(),
+                            [self = shared_from_this(), rid = message.rid](
+                                std::optional<RoomDirectory::Resumed> resumed) mutable {
+                              self->on_strand([rid = std::move(rid), resumed = std::move(resumed)](
+                                                  NativeSession& session) mutable {
+                                session.answer_resume(rid, resumed);
+                                session.link_.release();
+                              });
+                            });
+}
+
+void NativeSession::answer_resume(const std::optional<json>& rid,
+                                  std::optional<RoomDirectory::Resumed>& resumed) {
+  if (!transport_) return;
   if (!resumed)
-    return send_error(ErrorCode::resume_failed, "unknown, spent or expired resume token",
-                      message.rid);
+    return send_error(ErrorCode::resume_failed, "unknown, spent or expired resume token", rid);
   id_ = resumed->id;
   context_.metrics.resumes_total.fetch_add(1, std::memory_order_relaxed);
   send(encode_resumed(id_, resumed->room, resumed->peers, resumed->meta, resumed->resume_token,
-                      message.rid));
-  // Kept messages go out before anything delivered from now on: deliveries only
-  // reach the transport through the inbox, drained after this handler returns.
-  for (auto& text : resumed->kept) transport_->send(std::move(text), true);
+                      rid));
+  // Kept messages go out before anything delivered from now on: the inbox is
+  // held until this completion has run.
+  for (const auto& message : resumed->kept) send_relayed(message);
+}
+
+void NativeSession::send_relayed(const SharedMessage& message) {
+  transport_->send(
+      RelayedMessage::encoded(message, kNativeEncoding, [&] { return encode_relayed(*message); }),
+      true);
 }
 
 void NativeSession::send_error(ErrorCode code, std::string_view message,
@@ -228,45 +304,28 @@ void NativeSession::send_error(ErrorCode code, std::string_view message,
 
 void NativeSession::on_closed(CloseKind kind) {
   if (kind == CloseKind::lost)
-    context_.registry.lost(id_, this);
+    context_.directory.lost(id_, &link_);
   else
-    context_.registry.end(id_, this);
+    context_.directory.end(id_, &link_);
   // Both calls above did nothing if a resume took this peer over first (it sets
-  // superseded_ under the registry's lock): then what is unsent goes over.
+  // superseded_ under the directory's lock): then what is unsent goes over.
   if (superseded_.load() && !handed_over_) hand_over(transport_->take_unsent());
   transport_ = nullptr;
-  std::lock_guard lock(inbox_mutex_);
-  inbox_.clear();
+  link_.discard();
 }
 
-void NativeSession::deliver(const Event& event) {
-  bool schedule = false;
-  {
-    std::lock_guard lock(inbox_mutex_);
-    inbox_.push_back(event);
-    schedule = !std::exchange(drain_scheduled_, true);
-  }
-  if (schedule) boost::asio::post(executor_, [self = shared_from_this()] { self->drain_inbox(); });
-}
-
-void NativeSession::drain_inbox() {
-  std::vector<Event> events;
-  {
-    std::lock_guard lock(inbox_mutex_);
-    events.swap(inbox_);
-    drain_scheduled_ = false;
-  }
+void NativeSession::on_events(std::vector<Event>& batch) {
   if (!transport_) return;
   // Several events: queue them all before the first write starts, so that
   // they can leave in one send.
-  const bool batch = events.size() > 1;
-  if (batch) transport_->cork();
-  for (auto& event : events) {
+  const bool corked = batch.size() > 1;
+  if (corked) transport_->cork();
+  for (auto& event : batch) {
     std::visit(
         [this](auto& e) {
           using E = std::decay_t<decltype(e)>;
           if constexpr (std::is_same_v<E, RelayEvent>) {
-            transport_->send(e.native, true);
+            send_relayed(e.message);
           } else if constexpr (std::is_same_v<E, PeerJoinedEvent>) {
             send(encode_peer_joined(e.room, e.id, e.meta));
           } else if constexpr (std::is_same_v<E, PeerUpdatedEvent>) {
@@ -280,32 +339,36 @@ void NativeSession::drain_inbox() {
         event);
     if (!transport_) return;  // a send closed the connection (slow consumer)
   }
-  if (batch) transport_->uncork();
+  if (corked) transport_->uncork();
 }
+
+namespace {
+
+// The transport hands back what was sent as a relay: native encodings of
+// relayed messages, each of which knows its message.
+std::vector<SharedMessage> messages_of(std::vector<SharedText> texts) {
+  std::vector<SharedMessage> messages;
+  messages.reserve(texts.size());
+  for (auto& text : texts) messages.push_back(RelayedMessage::of_encoding(text));
+  return messages;
+}
+
+}  // namespace
 
 void NativeSession::hand_over(std::vector<SharedText> unsent) {
   handed_over_ = true;
-  {
-    std::lock_guard lock(inbox_mutex_);
-    for (auto& event : inbox_)
-      if (auto* relay = std::get_if<RelayEvent>(&event)) unsent.push_back(relay->native);
-    inbox_.clear();
-  }
-  context_.registry.hand_over(id_, std::move(unsent));
+  auto messages = messages_of(std::move(unsent));
+  link_.take_relays(messages);
+  context_.directory.hand_over(id_, std::move(messages));
 }
 
-std::vector<SharedText> NativeSession::take_unsent() {
-  std::vector<SharedText> unsent;
-  if (transport_) unsent = transport_->take_unsent();
-  std::lock_guard lock(inbox_mutex_);
-  for (auto& event : inbox_)
-    if (auto* relay = std::get_if<RelayEvent>(&event)) unsent.push_back(relay->native);
-  inbox_.clear();
-  return unsent;
+std::vector<SharedMessage> NativeSession::take_unsent() {
+  if (!transport_) return {};
+  return messages_of(transport_->take_unsent());
 }
 
 void NativeSession::superseded() {
-  // Under the registry's lock: only schedule the close.
+  // Under the directory's lock: only schedule the close.
   superseded_.store(true);
   boost::asio::post(executor_, [self = shared_from_this()] {
     if (!self->transport_) return;  // closed first: on_closed handed over

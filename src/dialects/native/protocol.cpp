@@ -413,6 +413,20 @@ std::string stamp_from(std::string_view text, bool has_from, std::string_view fr
   return out;
 }
 
+std::string encode_relayed(const RelayedMessage& message) {
+  if (message.shape == RelayShape::signal)
+    return stamp_from(message.text, message.has_from, message.sender);
+  json data = json::parse(message.text, nullptr, /*allow_exceptions=*/false);
+  json frame;
+  if (data.is_object()) {
+    frame = std::move(data);
+    frame["from"] = message.sender;  // replaces a `from` the sender wrote: no spoofing
+  } else {
+    frame = json{{"type", "message"}, {"data", std::move(data)}, {"from", message.sender}};
+  }
+  return frame.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 namespace {
 
 std::string finish(json& object, const std::optional<json>& rid) {

@@ -79,6 +79,16 @@ std::optional<nlohmann::json> find_rid(std::string_view text);
 // forces a parse and re-encode.
 std::string stamp_from(std::string_view text, bool has_from, std::string_view from_id);
 
+// The slot of the native encoding in a relayed message's memo (RelayedMessage::encoded).
+inline constexpr std::size_t kNativeEncoding = 0;
+
+// The frame native peers receive for a relayed message, `from` set to its
+// sender: a signaling message is the sender's text with `from` spliced in
+// (stamp_from); application data (from a socket.io peer's message(room, data))
+// is the data itself when it is an object, otherwise
+// {"type": "message", "data": data}.
+std::string encode_relayed(const RelayedMessage& message);
+
 // Server frames.
 std::string encode_welcome(std::string_view id, std::string_view resume_token);
 // `meta` maps each id of `peers` to its metadata (an object; `{}` for none).

@@ -39,7 +39,7 @@ class SocketioEndpoint final : public HttpRouter {
   std::size_t session_count() const;
 
   // For the server's destructor, once no thread runs the event loop: every
-  // session lets go of what belongs to the loop and leaves the registry.
+  // session lets go of what belongs to the loop and leaves the room directory.
   void abandon_sessions();
 
  private:

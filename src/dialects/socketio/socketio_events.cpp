@@ -27,22 +27,19 @@ std::string socketio_room_event_packet(std::string_view event, std::string_view 
   return socketio_event_packet(nlohmann::json::array({event, room, id}));
 }
 
-std::string socketio_message_packet(std::string_view room, const nlohmann::json& data) {
-  return socketio_event_packet(nlohmann::json::array({"message", room, data}));
-}
-
 std::string socketio_error_packet(std::string_view code, std::string_view message) {
   return socketio_event_packet(
       nlohmann::json::array({"parley-error", {{"code", code}, {"message", message}}}));
 }
 
-std::string native_frame_from_socketio(const nlohmann::json& data, std::string_view from) {
-  if (data.is_object()) {
-    nlohmann::json frame = data;
-    frame["from"] = from;  // replaces a `from` the sender wrote: no spoofing
-    return dump(frame);
-  }
-  return dump({{"type", "message"}, {"data", data}, {"from", from}});
+std::string socketio_encode_relayed(const RelayedMessage& message) {
+  if (message.shape == RelayShape::signal) return socketio_relay_packet(message.room, message.text);
+  std::string packet = "42[\"message\",";
+  packet.append(dump(message.room));
+  packet.push_back(',');
+  packet.append(message.text);  // valid JSON: its sender's parser said so
+  packet.push_back(']');
+  return packet;
 }
 
 }  // namespace parley

@@ -128,12 +128,12 @@ void SocketioPeer::handle_connect(const std::optional<json>& auth) {
       token_ = token->get<std::string>();
     }
   }
-  id_ = context_.registry.connect(host_.peer_link(), Dialect::socketio).id;
+  id_ = context_.directory.connect(host_.peer_link()).id;
   send(socketio::connect_packet(id_));
 }
 
 void SocketioPeer::handle_disconnect() {
-  context_.registry.end(id_, host_.peer_link().get());
+  context_.directory.end(id_, host_.peer_link().get());
   id_.clear();
   token_.reset();
   host_.discard_pending_events();
@@ -141,32 +141,25 @@ void SocketioPeer::handle_disconnect() {
 
 void SocketioPeer::on_connection_closed() {
   if (!connected()) return;
-  context_.registry.end(id_, host_.peer_link().get());
+  context_.directory.end(id_, host_.peer_link().get());
   id_.clear();
 }
 
 void SocketioPeer::handle_event(const json& arguments, std::string_view arguments_text,
                                 std::optional<std::uint64_t> ack_id) {
+  Answer answer = [this, ack_id](json result) {
+    if (ack_id) send(socketio::ack_packet(*ack_id, json::array({std::move(result)})));
+  };
   const json& name = arguments.front();
-  json result;
-  if (name == "join") {
-    result = handle_join(arguments);
-  } else if (name == "message") {
-    result = handle_message(arguments, arguments_text);
-  } else if (name == "leave") {
-    result = handle_leave(arguments);
-  } else if (name == "update-meta") {
-    result = handle_update_meta(arguments);
-  } else if (name == "watch") {
-    result = handle_watch(arguments);
-  } else if (name == "unwatch") {
-    result = handle_unwatch(arguments);
-  } else {
-    // Like a socket.io server without a handler for it: ignored, but an
-    // acknowledgement that the client waits for says why nothing happened.
-    result = {{"ok", false}, {"code", to_string(ErrorCode::unknown_type)}};
-  }
-  if (ack_id) send(socketio::ack_packet(*ack_id, json::array({std::move(result)})));
+  if (name == "join") return handle_join(arguments, std::move(answer));
+  if (name == "message") return handle_message(arguments, arguments_text, std::move(answer));
+  if (name == "leave") return handle_leave(arguments, std::move(answer));
+  if (name == "update-meta") return handle_update_meta(arguments, std::move(answer));
+  if (name == "watch") return handle_watch(arguments, std::move(answer));
+  if (name == "unwatch") return handle_unwatch(arguments, std::move(answer));
+  // Like a socket.io server without a handler for it: ignored, but an
+  // acknowledgement that the client waits for says why nothing happened.
+  answer({{"ok", false}, {"code", to_string(ErrorCode::unknown_type)}});
 }
 
 json SocketioPeer::fail(ErrorCode code, std::string_view message) {
@@ -197,18 +190,19 @@ std::optional<JoinGrants> SocketioPeer::authorize(const std::string& room) {
   return std::move(checked.grants);
 }
 
-json SocketioPeer::handle_join(const json& arguments) {
+void SocketioPeer::handle_join(const json& arguments, Answer answer) {
   if (arguments.size() < 2 || !arguments[1].is_string())
-    return fail(ErrorCode::bad_message, "join(room) needs the room name as a string");
+    return answer(fail(ErrorCode::bad_message, "join(room) needs the room name as a string"));
   // join(room, meta): parley's optional second argument, the peer's metadata.
   const bool has_meta = arguments.size() > 2 && !arguments[2].is_null();
   if (has_meta && !is_valid_meta(arguments[2], config_->limits.max_meta_bytes))
-    return fail(ErrorCode::bad_message, meta_rule());
-  const std::string room = arguments[1].get<std::string>();
+    return answer(fail(ErrorCode::bad_message, meta_rule()));
+  std::string room = arguments[1].get<std::string>();
   if (!is_valid_room_name(room))
-    return fail(ErrorCode::bad_room, "a room name is 1 to 64 bytes with no control characters");
+    return answer(
+        fail(ErrorCode::bad_room, "a room name is 1 to 64 bytes with no control characters"));
   auto grants = authorize(room);
-  if (!grants) return {{"ok", false}, {"code", to_string(ErrorCode::unauthorized)}};
+  if (!grants) return answer({{"ok", false}, {"code", to_string(ErrorCode::unauthorized)}});
   JoinOptions options;
   if (grants->meta) {
     options.meta = std::move(*grants->meta);
@@ -218,119 +212,202 @@ json SocketioPeer::handle_join(const json& arguments) {
   }
   options.max_peers = grants->max_peers;
   options.relays = grants->relay;
-  auto result = context_.registry.join(id_, room, std::move(options));
-  switch (result.status) {
-    case RoomRegistry::JoinStatus::joined:
-      send(socketio_room_event_packet("joined", room, id_));
-      return ok({{"room", room},
-                 {"id", id_},
-                 {"peers", result.peers},
-                 {"meta", result.meta},
-                 {"iceServers", ice_servers_for(*config_, id_, context_.clock.unix_now())}});
-    case RoomRegistry::JoinStatus::full:
-      send(socketio_room_event_packet("full", room, id_));
-      return {{"ok", false}, {"code", "full"}, {"room", room}};
-    case RoomRegistry::JoinStatus::room_limit:
-      return fail(ErrorCode::room_limit, "the server holds as many rooms as it may");
-    case RoomRegistry::JoinStatus::already_in_room:
-      return fail(ErrorCode::already_in_room, "already in a room: leave it first");
-    case RoomRegistry::JoinStatus::no_such_peer:
-      break;
-  }
-  // The registry forgets a peer only when this peer told it to.
-  spdlog::error("socket.io join for a peer the registry does not know");
-  return {{"ok", false}, {"code", to_string(ErrorCode::not_in_room)}};
+  // Events for this peer wait until the answer to the join is out.
+  auto link = host_.peer_link();
+  link->hold();
+  context_.directory.join(
+      id_, room, std::move(options),
+      [this, room, answer = std::move(answer), link](RoomDirectory::JoinResult result) {
+        host_.run_on_strand([this, room, answer, link, result = std::move(result)] {
+          answer_join(room, result, answer);
+          link->release();
+        });
+      });
 }
 
-json SocketioPeer::handle_message(const json& arguments, std::string_view arguments_text) {
+void SocketioPeer::answer_join(const std::string& room, const RoomDirectory::JoinResult& result,
+                               const Answer& answer) {
+  switch (result.status) {
+    case RoomDirectory::JoinStatus::joined:
+      send(socketio_room_event_packet("joined", room, id_));
+      return answer(
+          ok({{"room", room},
+              {"id", id_},
+              {"peers", result.peers},
+              {"meta", result.meta},
+              {"iceServers", ice_servers_for(*config_, id_, context_.clock.unix_now())}}));
+    case RoomDirectory::JoinStatus::full:
+      send(socketio_room_event_packet("full", room, id_));
+      return answer({{"ok", false}, {"code", "full"}, {"room", room}});
+    case RoomDirectory::JoinStatus::room_limit:
+      return answer(fail(ErrorCode::room_limit, "the server holds as many rooms as it may"));
+    case RoomDirectory::JoinStatus::already_in_room:
+      return answer(fail(ErrorCode::already_in_room, "already in a room: leave it first"));
+    case RoomDirectory::JoinStatus::no_such_peer:
+      break;
+  }
+  // The directory forgets a peer only when this peer told it to: a bug, answered.
+  spdlog::error("socket.io join for peer {} that the room directory does not know", id_);
+  answer(fail(ErrorCode::not_in_room, "this connection is no longer known: reconnect"));
+}
+
+namespace {
+
+// Skips one JSON string starting at `at` (a quote); the index after it.
+std::size_t skip_string(std::string_view text, std::size_t at) {
+  for (std::size_t i = at + 1; i < text.size(); ++i) {
+    if (text[i] == '\\')
+      ++i;
+    else if (text[i] == '"')
+      return i + 1;
+  }
+  return std::string_view::npos;
+}
+
+std::size_t skip_blanks(std::string_view text, std::size_t at) {
+  while (at < text.size() &&
+         (text[at] == ' ' || text[at] == '\t' || text[at] == '\n' || text[at] == '\r'))
+    ++at;
+  return at;
+}
+
+// The third element of `["message", "<room>", <data>]` as its sender wrote it
+// (the text parsed as exactly that array), or nothing when it cannot be cut out.
+std::optional<std::string_view> third_element(std::string_view text) {
+  std::size_t at = skip_blanks(text, 0);
+  if (at >= text.size() || text[at] != '[') return std::nullopt;
+  for (int element = 0; element < 2; ++element) {
+    at = skip_blanks(text, at + 1);
+    if (at >= text.size() || text[at] != '"') return std::nullopt;
+    at = skip_blanks(text, skip_string(text, at));
+    if (at >= text.size() || text[at] != ',') return std::nullopt;
+  }
+  const std::size_t begin = skip_blanks(text, at + 1);
+  std::size_t end = text.find_last_of(']');
+  if (end == std::string_view::npos || end <= begin) return std::nullopt;
+  while (end > begin && (text[end - 1] == ' ' || text[end - 1] == '\t' || text[end - 1] == '\n' ||
+                         text[end - 1] == '\r'))
+    --end;
+  return text.substr(begin, end - begin);
+}
+
+}  // namespace
+
+void SocketioPeer::handle_message(const json& arguments, std::string_view arguments_text,
+                                  Answer answer) {
   if (arguments.size() < 2 || !arguments[1].is_string())
-    return fail(ErrorCode::bad_message, "message(room, data) needs the room name as a string");
+    return answer(
+        fail(ErrorCode::bad_message, "message(room, data) needs the room name as a string"));
   const auto& room = arguments[1].get_ref<const std::string&>();
   const json data = arguments.size() > 2 ? arguments[2] : json(nullptr);
-  const auto current = context_.registry.room_of(id_);
-  if (!current) return fail(ErrorCode::not_in_room, "join a room before sending messages");
+  const auto current = context_.directory.room_of(id_);
+  if (!current) return answer(fail(ErrorCode::not_in_room, "join a room before sending messages"));
   if (*current != room)
-    return fail(ErrorCode::not_in_room, "message(room, data) names a room you are not in");
+    return answer(fail(ErrorCode::not_in_room, "message(room, data) names a room you are not in"));
 
   const double started = context_.clock.now();
   const std::string_view type = relay_type_of(data);
-  RoomRegistry::RelayMessage relay;
-  relay.type = std::string(type);
-  relay.native = shared(native_frame_from_socketio(data, id_));
-  relay.socketio = [&](const std::string& sender_room) {
-    // message(room, data) goes out as it came in: the client's own text, when
-    // it holds exactly those arguments (it was parsed, so it is valid JSON).
-    if (arguments.size() == 3 && !arguments_text.empty())
-      return shared("42" + std::string(arguments_text));
-    return shared(socketio_message_packet(sender_room, data));
-  };
-  switch (context_.registry.relay(id_, nullptr, relay)) {
-    case RoomRegistry::RelayStatus::ok:
+  RelayDraft draft;
+  draft.type = std::string(type);
+  draft.shape = RelayShape::data;
+  // The data goes on as the client wrote it when the text holds exactly these
+  // arguments (it was parsed, so it is valid JSON); else as parsed.
+  const auto written = arguments.size() == 3 ? third_element(arguments_text) : std::nullopt;
+  draft.text =
+      written ? std::string(*written) : data.dump(-1, ' ', false, json::error_handler_t::replace);
+  switch (context_.directory.relay(id_, nullptr, std::move(draft))) {
+    case RoomDirectory::RelayStatus::ok:
       context_.metrics.count_relay(type);
       context_.metrics.observe_relay_latency(context_.clock.now() - started);
-      return ok();
-    case RoomRegistry::RelayStatus::forbidden:
-      return fail(ErrorCode::forbidden,
-                  "your join token does not allow sending `" + relay.type + "`");
-    case RoomRegistry::RelayStatus::not_in_room:  // removed by an admin just now
-    case RoomRegistry::RelayStatus::unknown_peer:
+      return answer(ok());
+    case RoomDirectory::RelayStatus::forbidden:
+      return answer(fail(ErrorCode::forbidden,
+                         "your join token does not allow sending `" + std::string(type) + "`"));
+    case RoomDirectory::RelayStatus::not_in_room:  // removed by an admin just now
+    case RoomDirectory::RelayStatus::unknown_peer:
       break;
   }
-  return fail(ErrorCode::not_in_room, "join a room before sending messages");
+  answer(fail(ErrorCode::not_in_room, "join a room before sending messages"));
 }
 
-json SocketioPeer::handle_update_meta(const json& arguments) {
+void SocketioPeer::handle_update_meta(const json& arguments, Answer answer) {
   if (arguments.size() < 2 || !is_valid_meta(arguments[1], config_->limits.max_meta_bytes))
-    return fail(ErrorCode::bad_message, "update-meta(meta): " + meta_rule());
-  auto result = context_.registry.update_meta(id_, arguments[1]);
-  switch (result.status) {
-    case RoomRegistry::MetaStatus::updated:
-      send(socketio_event_packet(json::array({"meta-updated", result.room, arguments[1]})));
-      return ok({{"room", result.room}, {"meta", arguments[1]}});
-    case RoomRegistry::MetaStatus::not_in_room:
-      return fail(ErrorCode::not_in_room, "join a room before setting metadata");
-    case RoomRegistry::MetaStatus::forbidden:
-      break;
-  }
-  return fail(ErrorCode::forbidden, "your join token pinned your metadata");
+    return answer(fail(ErrorCode::bad_message, "update-meta(meta): " + meta_rule()));
+  context_.directory.update_meta(
+      id_, arguments[1],
+      [this, meta = arguments[1], answer = std::move(answer)](RoomDirectory::MetaResult result) {
+        host_.run_on_strand([this, meta, answer, result = std::move(result)] {
+          switch (result.status) {
+            case RoomDirectory::MetaStatus::updated:
+              send(socketio_event_packet(json::array({"meta-updated", result.room, meta})));
+              return answer(ok({{"room", result.room}, {"meta", meta}}));
+            case RoomDirectory::MetaStatus::not_in_room:
+              return answer(fail(ErrorCode::not_in_room, "join a room before setting metadata"));
+            case RoomDirectory::MetaStatus::forbidden:
+              break;
+          }
+          answer(fail(ErrorCode::forbidden, "your join token pinned your metadata"));
+        });
+      });
 }
 
-json SocketioPeer::handle_watch(const json& arguments) {
+void SocketioPeer::handle_watch(const json& arguments, Answer answer) {
   if (arguments.size() < 2 || !arguments[1].is_string())
-    return fail(ErrorCode::bad_message, "watch(room) needs the room name as a string");
-  const std::string room = arguments[1].get<std::string>();
+    return answer(fail(ErrorCode::bad_message, "watch(room) needs the room name as a string"));
+  std::string room = arguments[1].get<std::string>();
   if (!is_valid_room_name(room))
-    return fail(ErrorCode::bad_room, "a room name is 1 to 64 bytes with no control characters");
-  if (!authorize(room)) return {{"ok", false}, {"code", to_string(ErrorCode::unauthorized)}};
-  auto result = context_.registry.watch(id_, room);
-  if (result.status != RoomRegistry::WatchStatus::watching)
-    return fail(ErrorCode::watch_limit, "this connection watches as many rooms as it may");
-  send(socketio_event_packet(json::array({"watching", room, result.peers, result.meta})));
-  return ok({{"room", room}, {"peers", result.peers}, {"meta", result.meta}});
+    return answer(
+        fail(ErrorCode::bad_room, "a room name is 1 to 64 bytes with no control characters"));
+  if (!authorize(room))
+    return answer({{"ok", false}, {"code", to_string(ErrorCode::unauthorized)}});
+  // Presence events of the room wait until `watching` is out.
+  auto link = host_.peer_link();
+  link->hold();
+  context_.directory.watch(
+      id_, room, [this, room, answer = std::move(answer), link](RoomDirectory::WatchResult result) {
+        host_.run_on_strand([this, room, answer, link, result = std::move(result)] {
+          if (result.status != RoomDirectory::WatchStatus::watching) {
+            answer(fail(ErrorCode::watch_limit, "this connection watches as many rooms as it may"));
+          } else {
+            send(socketio_event_packet(json::array({"watching", room, result.peers, result.meta})));
+            answer(ok({{"room", room}, {"peers", result.peers}, {"meta", result.meta}}));
+          }
+          link->release();
+        });
+      });
 }
 
-json SocketioPeer::handle_unwatch(const json& arguments) {
+void SocketioPeer::handle_unwatch(const json& arguments, Answer answer) {
   if (arguments.size() < 2 || !arguments[1].is_string())
-    return fail(ErrorCode::bad_message, "unwatch(room) needs the room name as a string");
-  const std::string room = arguments[1].get<std::string>();
-  if (!context_.registry.unwatch(id_, room))
-    return fail(ErrorCode::not_watching, "this connection does not watch that room");
-  send(socketio_event_packet(json::array({"unwatched", room})));
-  return ok({{"room", room}});
+    return answer(fail(ErrorCode::bad_message, "unwatch(room) needs the room name as a string"));
+  std::string room = arguments[1].get<std::string>();
+  context_.directory.unwatch(id_, room, [this, room, answer = std::move(answer)](bool watched) {
+    host_.run_on_strand([this, room, answer, watched] {
+      if (!watched)
+        return answer(fail(ErrorCode::not_watching, "this connection does not watch that room"));
+      send(socketio_event_packet(json::array({"unwatched", room})));
+      answer(ok({{"room", room}}));
+    });
+  });
 }
 
-json SocketioPeer::handle_leave(const json& arguments) {
+void SocketioPeer::handle_leave(const json& arguments, Answer answer) {
   if (arguments.size() >= 2 && !arguments[1].is_string())
-    return fail(ErrorCode::bad_message, "leave(room) takes the room name as a string");
+    return answer(fail(ErrorCode::bad_message, "leave(room) takes the room name as a string"));
   if (arguments.size() >= 2) {
-    const auto current = context_.registry.room_of(id_);
+    const auto current = context_.directory.room_of(id_);
     if (current && *current != arguments[1].get_ref<const std::string&>())
-      return fail(ErrorCode::not_in_room, "leave(room) names a room you are not in");
+      return answer(fail(ErrorCode::not_in_room, "leave(room) names a room you are not in"));
   }
-  const auto left = context_.registry.leave(id_);
-  if (!left) return fail(ErrorCode::not_in_room, "not in a room");
-  send(socketio_room_event_packet("leaved", *left, id_));
-  return ok({{"room", *left}});
+  context_.directory.leave(id_,
+                           [this, answer = std::move(answer)](std::optional<std::string> left) {
+                             host_.run_on_strand([this, answer, left = std::move(left)] {
+                               if (!left)
+                                 return answer(fail(ErrorCode::not_in_room, "not in a room"));
+                               send(socketio_room_event_packet("leaved", *left, id_));
+                               answer(ok({{"room", *left}}));
+                             });
+                           });
 }
 
 void SocketioPeer::on_event(const Event& event) {
@@ -339,7 +416,8 @@ void SocketioPeer::on_event(const Event& event) {
       [this](const auto& e) {
         using E = std::decay_t<decltype(e)>;
         if constexpr (std::is_same_v<E, RelayEvent>) {
-          if (e.socketio) host_.send_packet(e.socketio);
+          host_.send_packet(RelayedMessage::encoded(
+              e.message, kSocketioEncoding, [&] { return socketio_encode_relayed(*e.message); }));
         } else if constexpr (std::is_same_v<E, PeerJoinedEvent>) {
           // otherjoin(room, id, meta): classic clients read the first two.
           send(socketio_event_packet(json::array({"otherjoin", e.room, e.id, e.meta})));

@@ -1,6 +1,7 @@
 #include "dialects/socketio/socketio_session.hpp"
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/status.hpp>
 
@@ -418,34 +419,27 @@ void SocketioSession::abandon() {
   discard_pending_events();
 }
 
-// --- deliveries from the registry -------------------------------------------------
+// --- deliveries from the room directory ----------------------------------------
 
-void SocketioSession::deliver(const Event& event) {
-  bool schedule = false;
-  {
-    std::lock_guard lock(inbox_mutex_);
-    inbox_.push_back(event);
-    schedule = !std::exchange(drain_scheduled_, true);
-  }
-  if (schedule) on_strand([](SocketioSession& self) { self.drain_inbox(); });
+std::shared_ptr<PeerLink> SocketioSession::peer_link() {
+  std::shared_ptr<PeerLink> link(shared_from_this(), &link_);
+  link_.open(strand_, link);
+  return link;
 }
 
-void SocketioSession::drain_inbox() {
-  std::vector<Event> events;
-  {
-    std::lock_guard lock(inbox_mutex_);
-    events.swap(inbox_);
-    drain_scheduled_ = false;
-  }
-  for (const auto& event : events) {
+void SocketioSession::run_on_strand(std::function<void()> f) {
+  net::dispatch(strand_, [self = shared_from_this(), f = std::move(f)] { f(); });
+}
+
+void SocketioSession::on_events(std::vector<Event>& batch) {
+  for (const auto& event : batch) {
     if (phase_ == Phase::finished) return;
     peer_.on_event(event);
   }
 }
 
 void SocketioSession::discard_pending_events() {
-  std::lock_guard lock(inbox_mutex_);
-  inbox_.clear();
+  link_.discard();
 }
 
 }  // namespace parley

@@ -1,12 +1,12 @@
 // One Engine.IO v4 connection of the socket.io dialect: its transport (HTTP
 // long-polling, then maybe a WebSocket after the upgrade probe, or a WebSocket
 // from the start), its heartbeat (server pings `2`, the client answers `3`),
-// and its Socket.IO peer. The session is also the peer's PeerLink.
+// and its Socket.IO peer. The session holds the peer's PeerLink inbox.
 //
 // Threads: all state lives on the session's own strand. Polling requests arrive
 // on their HTTP connections' strands and WebSocket messages on the socket's
-// strand; both are posted here. PeerLink::deliver (registry lock held) only
-// appends to an inbox, as in the native session.
+// strand; both are posted here. The room directory delivers into the PeerLink
+// inbox, which drains on this strand, as for the native session.
 //
 // Life: made by the endpoint (polling handshake, or an accepted WebSocket),
 // listed in the endpoint's table under its sid until it finishes. It finishes
@@ -17,7 +17,6 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,17 +25,17 @@
 #include <boost/asio/strand.hpp>
 
 #include "config/config.hpp"
-#include "rooms/events.hpp"
-#include "rooms/room_registry.hpp"
-#include "net/server_context.hpp"
 #include "dialects/socketio/socketio_http.hpp"
 #include "dialects/socketio/socketio_peer.hpp"
+#include "net/server_context.hpp"
+#include "rooms/events.hpp"
+#include "rooms/peer_link.hpp"
 
 namespace parley {
 
 class SocketioWsLink;
 
-class SocketioSession final : public PeerLink,
+class SocketioSession final : public PeerLink::Handler,
                               public Closable,
                               public SocketioPeerHost,
                               public std::enable_shared_from_this<SocketioSession> {
@@ -67,13 +66,13 @@ class SocketioSession final : public PeerLink,
   void websocket_closed(const std::shared_ptr<SocketioWsLink>& link, CloseKind kind);
 
   // The event loop has stopped for good (the server is being destroyed): lets go
-  // of the registry, the pending request and the links without any I/O.
+  // of the directory, the pending request and the links without any I/O.
   void abandon();
 
-  // PeerLink (registry lock held)
-  void deliver(const Event& event) override;
-  std::vector<SharedText> take_unsent() override { return {}; }  // nothing is kept: no resume
-  void superseded() override {}                                  // never resumed
+  // PeerLink::Handler
+  void on_events(std::vector<Event>& batch) override;
+  std::vector<SharedMessage> take_unsent() override { return {}; }  // nothing is kept: no resume
+  void superseded() override {}                                     // never resumed
 
   // Closable (any thread)
   void shutdown(unsigned short code) override;
@@ -81,8 +80,9 @@ class SocketioSession final : public PeerLink,
   // SocketioPeerHost (strand)
   void send_packet(SharedText packet) override;
   void close_connection(unsigned short code, std::string_view reason) override;
-  std::shared_ptr<PeerLink> peer_link() override { return shared_from_this(); }
+  std::shared_ptr<PeerLink> peer_link() override;
   void discard_pending_events() override;
+  void run_on_strand(std::function<void()> f) override;
 
  private:
   enum class Phase {
@@ -114,7 +114,6 @@ class SocketioSession final : public PeerLink,
   void schedule_ping();
   void on_ping_timer();
   void finish(Ending ending, unsigned short code, std::string_view reason);
-  void drain_inbox();
 
   ServerContext& context_;
   std::shared_ptr<const Config> config_;
@@ -125,6 +124,7 @@ class SocketioSession final : public PeerLink,
   ConnectionLimiter::Slot slot_;
   std::uint64_t tracker_key_ = 0;
   std::atomic<bool> upgrade_claimed_;
+  PeerLink link_{*this, /*resumable=*/false};
 
   // Strand only.
   SocketioPeer peer_;
@@ -141,10 +141,6 @@ class SocketioSession final : public PeerLink,
   std::uint64_t ping_generation_ = 0;          // a timer wait of an older generation is stale
   std::shared_ptr<SocketioWsLink> websocket_;  // the transport once upgraded (or from the start)
   std::shared_ptr<SocketioWsLink> probe_;      // a WebSocket being probed for the upgrade
-
-  std::mutex inbox_mutex_;
-  std::vector<Event> inbox_;
-  bool drain_scheduled_ = false;
 };
 
 }  // namespace parley

@@ -1,4 +1,4 @@
-#include "rooms/room_registry.hpp"
+#include "rooms/in_process_directory.hpp"
 
 #include <algorithm>
 #include <cassert>
@@ -9,30 +9,30 @@
 
 namespace parley {
 
-RoomRegistry::RoomRegistry(const Clock& clock, RegistryLimits limits)
+InProcessDirectory::InProcessDirectory(const Clock& clock, DirectoryLimits limits)
     : clock_(clock), limits_(limits) {}
 
-void RoomRegistry::set_limits(const RegistryLimits& limits) {
+void InProcessDirectory::set_limits(const DirectoryLimits& limits) {
   std::lock_guard lock(mutex_);
   limits_ = limits;
 }
 
-RoomRegistry::Connected RoomRegistry::connect(std::shared_ptr<PeerLink> link, Dialect dialect) {
+InProcessDirectory::Connected InProcessDirectory::connect(std::shared_ptr<PeerLink> link) {
   assert(link);
-  Connected result{random_peer_id(),
-                   dialect == Dialect::native ? random_resume_token() : std::string()};
+  const bool resumable = link->resumable();
+  Connected result{random_peer_id(), resumable ? random_resume_token() : std::string()};
   std::lock_guard lock(mutex_);
   Peer& peer = peers_[result.id];
   peer.id = result.id;
   peer.resume_token = result.resume_token;
-  peer.dialect = dialect;
+  peer.resumable = resumable;
   peer.link = std::move(link);
   if (!result.resume_token.empty()) tokens_[result.resume_token] = result.id;
   return result;
 }
 
-std::vector<std::string> RoomRegistry::others_locked(const Room& room,
-                                                     const std::string& id) const {
+std::vector<std::string> InProcessDirectory::others_locked(const Room& room,
+                                                           const std::string& id) const {
   std::vector<std::string> others;
   others.reserve(room.peers.size());
   for (const auto& p : room.peers)
@@ -40,14 +40,14 @@ std::vector<std::string> RoomRegistry::others_locked(const Room& room,
   return others;
 }
 
-nlohmann::json RoomRegistry::meta_of_locked(const std::vector<std::string>& ids) const {
+nlohmann::json InProcessDirectory::meta_of_locked(const std::vector<std::string>& ids) const {
   nlohmann::json meta = nlohmann::json::object();
   for (const auto& id : ids) meta[id] = peers_.at(id).meta;
   return meta;
 }
 
-void RoomRegistry::tell_watchers_locked(const std::string& room, const std::string& subject,
-                                        const Event& event, bool members_told) {
+void InProcessDirectory::tell_watchers_locked(const std::string& room, const std::string& subject,
+                                              const Event& event, bool members_told) {
   auto it = watchers_.find(room);
   if (it == watchers_.end()) return;
   for (const auto& watcher_id : it->second) {
@@ -58,7 +58,7 @@ void RoomRegistry::tell_watchers_locked(const std::string& room, const std::stri
   }
 }
 
-void RoomRegistry::end_watches_locked(Peer& peer) {
+void InProcessDirectory::end_watches_locked(Peer& peer) {
   for (const auto& room : peer.watching) {
     auto it = watchers_.find(room);
     assert(it != watchers_.end());
@@ -69,9 +69,19 @@ void RoomRegistry::end_watches_locked(Peer& peer) {
   peer.watching.clear();
 }
 
-RoomRegistry::JoinResult RoomRegistry::join(const std::string& id, const std::string& room_name,
-                                            JoinOptions options) {
-  std::lock_guard lock(mutex_);
+void InProcessDirectory::join(const std::string& id, const std::string& room, JoinOptions options,
+                              JoinDone done) {
+  JoinResult result;
+  {
+    std::lock_guard lock(mutex_);
+    result = join_locked(id, room, options);
+  }
+  done(std::move(result));
+}
+
+InProcessDirectory::JoinResult InProcessDirectory::join_locked(const std::string& id,
+                                                               const std::string& room_name,
+                                                               JoinOptions& options) {
   auto it = peers_.find(id);
   if (it == peers_.end()) return {JoinStatus::no_such_peer, {}};
   Peer& peer = it->second;
@@ -102,8 +112,17 @@ RoomRegistry::JoinResult RoomRegistry::join(const std::string& id, const std::st
   return result;
 }
 
-RoomRegistry::MetaResult RoomRegistry::update_meta(const std::string& id, nlohmann::json meta) {
-  std::lock_guard lock(mutex_);
+void InProcessDirectory::update_meta(const std::string& id, nlohmann::json meta, MetaDone done) {
+  MetaResult result;
+  {
+    std::lock_guard lock(mutex_);
+    result = update_meta_locked(id, meta);
+  }
+  done(std::move(result));
+}
+
+InProcessDirectory::MetaResult InProcessDirectory::update_meta_locked(const std::string& id,
+                                                                      nlohmann::json& meta) {
   auto it = peers_.find(id);
   if (it == peers_.end() || it->second.room.empty()) return {MetaStatus::not_in_room, {}};
   Peer& peer = it->second;
@@ -116,8 +135,17 @@ RoomRegistry::MetaResult RoomRegistry::update_meta(const std::string& id, nlohma
   return {MetaStatus::updated, peer.room};
 }
 
-RoomRegistry::WatchResult RoomRegistry::watch(const std::string& id, const std::string& room) {
-  std::lock_guard lock(mutex_);
+void InProcessDirectory::watch(const std::string& id, const std::string& room, WatchDone done) {
+  WatchResult result;
+  {
+    std::lock_guard lock(mutex_);
+    result = watch_locked(id, room);
+  }
+  done(std::move(result));
+}
+
+InProcessDirectory::WatchResult InProcessDirectory::watch_locked(const std::string& id,
+                                                                 const std::string& room) {
   auto it = peers_.find(id);
   if (it == peers_.end()) return {WatchStatus::no_such_peer, {}};
   Peer& peer = it->second;
@@ -137,8 +165,17 @@ RoomRegistry::WatchResult RoomRegistry::watch(const std::string& id, const std::
   return result;
 }
 
-bool RoomRegistry::unwatch(const std::string& id, const std::string& room) {
-  std::lock_guard lock(mutex_);
+void InProcessDirectory::unwatch(const std::string& id, const std::string& room,
+                                 std::function<void(bool)> done) {
+  bool result;
+  {
+    std::lock_guard lock(mutex_);
+    result = unwatch_locked(id, room);
+  }
+  done(result);
+}
+
+bool InProcessDirectory::unwatch_locked(const std::string& id, const std::string& room) {
   auto it = peers_.find(id);
   if (it == peers_.end()) return false;
   Peer& peer = it->second;
@@ -153,8 +190,16 @@ bool RoomRegistry::unwatch(const std::string& id, const std::string& room) {
   return true;
 }
 
-std::optional<std::string> RoomRegistry::leave(const std::string& id) {
-  std::lock_guard lock(mutex_);
+void InProcessDirectory::leave(const std::string& id, LeaveDone done) {
+  std::optional<std::string> result;
+  {
+    std::lock_guard lock(mutex_);
+    result = leave_locked(id);
+  }
+  done(std::move(result));
+}
+
+std::optional<std::string> InProcessDirectory::leave_locked(const std::string& id) {
   auto it = peers_.find(id);
   if (it == peers_.end() || it->second.room.empty()) return std::nullopt;
   std::string room = it->second.room;
@@ -162,8 +207,8 @@ std::optional<std::string> RoomRegistry::leave(const std::string& id) {
   return room;
 }
 
-void RoomRegistry::remove_from_room_locked(Peer& peer, LeaveReason reason, bool tell_peer,
-                                           bool tell_others) {
+void InProcessDirectory::remove_from_room_locked(Peer& peer, LeaveReason reason, bool tell_peer,
+                                                 bool tell_others) {
   auto room_it = rooms_.find(peer.room);
   assert(room_it != rooms_.end());
   Room& room = room_it->second;
@@ -188,7 +233,7 @@ void RoomRegistry::remove_from_room_locked(Peer& peer, LeaveReason reason, bool 
   }
 }
 
-void RoomRegistry::deliver_locked(Peer& peer, const Event& event) {
+void InProcessDirectory::deliver_locked(Peer& peer, const Event& event) {
   const auto* relay = std::get_if<RelayEvent>(&event);
   // While a taken-over connection has not handed its queue over, relays wait
   // behind it in the kept buffer.
@@ -196,51 +241,49 @@ void RoomRegistry::deliver_locked(Peer& peer, const Event& event) {
     peer.link->deliver(event);
     return;
   }
-  // Away: only relayed messages are kept. Presence changes reach the peer as the
-  // `peers` list of `resumed`.
-  if (relay) keep_locked(peer, relay->native);
+  // Away: only relayed messages are kept. Presence changes reach the peer as
+  // the `peers` list of `resumed`.
+  if (relay) keep_locked(peer, relay->message);
 }
 
-void RoomRegistry::keep_locked(Peer& peer, SharedText text) {
-  if (!text) return;
-  peer.kept_bytes += text->size();
-  peer.kept.push_back(std::move(text));
+void InProcessDirectory::keep_locked(Peer& peer, SharedMessage message) {
+  if (!message) return;
+  peer.kept_bytes += message->text.size();
+  peer.kept.push_back(std::move(message));
   std::size_t drop = 0;
   while (drop < peer.kept.size() && (peer.kept.size() - drop > limits_.resume_buffer_messages ||
                                      peer.kept_bytes > limits_.resume_buffer_bytes)) {
-    peer.kept_bytes -= peer.kept[drop]->size();
+    peer.kept_bytes -= peer.kept[drop]->text.size();
     ++drop;
   }
   peer.kept.erase(peer.kept.begin(), peer.kept.begin() + static_cast<std::ptrdiff_t>(drop));
 }
 
-RoomRegistry::RelayStatus RoomRegistry::relay(const std::string& id, const std::string* to,
-                                              const RelayMessage& message) {
+InProcessDirectory::RelayStatus InProcessDirectory::relay(const std::string& id,
+                                                          const std::string* to, RelayDraft draft) {
   std::lock_guard lock(mutex_);
   auto it = peers_.find(id);
   if (it == peers_.end() || it->second.room.empty()) return RelayStatus::not_in_room;
   const std::string& room_name = it->second.room;
   const Room& room = rooms_.at(room_name);
-  if ((it->second.relays & relay_bit(message.type)) == 0) return RelayStatus::forbidden;
+  if ((it->second.relays & relay_bit(draft.type)) == 0) return RelayStatus::forbidden;
+  if (to && (*to == id || std::find(room.peers.begin(), room.peers.end(), *to) == room.peers.end()))
+    return RelayStatus::unknown_peer;
 
-  RelayEvent event{message.type, message.native, nullptr};
-  auto deliver = [&](Peer& receiver) {
-    if (receiver.dialect == Dialect::socketio && !event.socketio && message.socketio)
-      event.socketio = message.socketio(room_name);
-    deliver_locked(receiver, event);
-  };
+  // One message for every receiver: each dialect encodes it once, on the
+  // strand of whichever receiver asks first.
+  const Event event =
+      RelayEvent{std::make_shared<const RelayedMessage>(std::move(draft), room_name, id)};
   if (to) {
-    if (*to == id || std::find(room.peers.begin(), room.peers.end(), *to) == room.peers.end())
-      return RelayStatus::unknown_peer;
-    deliver(peers_.at(*to));
+    deliver_locked(peers_.at(*to), event);
     return RelayStatus::ok;
   }
   for (const auto& other : room.peers)
-    if (other != id) deliver(peers_.at(other));
+    if (other != id) deliver_locked(peers_.at(other), event);
   return RelayStatus::ok;
 }
 
-void RoomRegistry::erase_peer_locked(const std::string& id) {
+void InProcessDirectory::erase_peer_locked(const std::string& id) {
   auto it = peers_.find(id);
   if (it == peers_.end()) return;
   if (!it->second.resume_token.empty()) tokens_.erase(it->second.resume_token);
@@ -249,7 +292,7 @@ void RoomRegistry::erase_peer_locked(const std::string& id) {
   peers_.erase(it);
 }
 
-void RoomRegistry::end(const std::string& id, const PeerLink* link) {
+void InProcessDirectory::end(const std::string& id, const PeerLink* link) {
   std::lock_guard lock(mutex_);
   auto it = peers_.find(id);
   if (it == peers_.end() || it->second.link.get() != link) return;
@@ -258,33 +301,40 @@ void RoomRegistry::end(const std::string& id, const PeerLink* link) {
   erase_peer_locked(id);
 }
 
-void RoomRegistry::lost(const std::string& id, PeerLink* link) {
+void InProcessDirectory::lost(const std::string& id, PeerLink* link) {
   std::lock_guard lock(mutex_);
   auto it = peers_.find(id);
   if (it == peers_.end() || it->second.link.get() != link) return;
   Peer& peer = it->second;
-  if (peer.dialect != Dialect::native || limits_.resume_grace <= 0) {
+  if (!peer.resumable || limits_.resume_grace <= 0) {
     // No resume for this peer: a lost connection ends it. Without a grace there
     // is nothing to wait for, so the others learn of it as a timeout at once.
     if (!peer.room.empty())
-      remove_from_room_locked(
-          peer, peer.dialect == Dialect::native ? LeaveReason::timeout : LeaveReason::disconnect,
-          false, true);
+      remove_from_room_locked(peer, peer.resumable ? LeaveReason::timeout : LeaveReason::disconnect,
+                              false, true);
     erase_peer_locked(id);
     return;
   }
   // Watches end with the connection; a resume does not bring them back.
   end_watches_locked(peer);
-  for (auto& text : link->take_unsent()) keep_locked(peer, std::move(text));
+  for (auto& message : link->take_unsent()) keep_locked(peer, std::move(message));
   peer.link.reset();
   peer.away_deadline = clock_.now() + limits_.resume_grace;
   away_.insert(id);
 }
 
-std::optional<RoomRegistry::Resumed> RoomRegistry::resume(const std::string& token,
-                                                          const std::string& provisional_id,
-                                                          std::shared_ptr<PeerLink> link) {
-  std::lock_guard lock(mutex_);
+void InProcessDirectory::resume(const std::string& token, const std::string& provisional_id,
+                                std::shared_ptr<PeerLink> link, ResumeDone done) {
+  std::optional<Resumed> result;
+  {
+    std::lock_guard lock(mutex_);
+    result = resume_locked(token, provisional_id, link);
+  }
+  done(std::move(result));
+}
+
+std::optional<InProcessDirectory::Resumed> InProcessDirectory::resume_locked(
+    const std::string& token, const std::string& provisional_id, std::shared_ptr<PeerLink>& link) {
   auto token_it = tokens_.find(token);
   if (token_it == tokens_.end()) return std::nullopt;
   const std::string id = token_it->second;
@@ -292,8 +342,8 @@ std::optional<RoomRegistry::Resumed> RoomRegistry::resume(const std::string& tok
   Peer& peer = peers_.at(id);
   if (!peer.link && clock_.now() >= peer.away_deadline) return std::nullopt;  // expiry is due
 
-  // The new connection's provisional identity is dropped; it never joined a room
-  // because resume must be its first message.
+  // The new connection's provisional identity is dropped; it never joined a
+  // room because resume must be its first message.
   auto provisional = peers_.find(provisional_id);
   if (provisional != peers_.end() && provisional->second.room.empty())
     erase_peer_locked(provisional_id);
@@ -325,25 +375,25 @@ std::optional<RoomRegistry::Resumed> RoomRegistry::resume(const std::string& tok
   return result;
 }
 
-void RoomRegistry::hand_over(const std::string& id, std::vector<SharedText> unsent) {
+void InProcessDirectory::hand_over(const std::string& id, std::vector<SharedMessage> unsent) {
   std::lock_guard lock(mutex_);
   auto it = peers_.find(id);
   if (it == peers_.end() || it->second.handovers_pending == 0) return;  // ended meanwhile
   Peer& peer = it->second;
   --peer.handovers_pending;
   // The handed-over messages are older than those kept since the takeover.
-  std::vector<SharedText> newer;
+  std::vector<SharedMessage> newer;
   newer.swap(peer.kept);
   peer.kept_bytes = 0;
-  for (auto& text : unsent) keep_locked(peer, std::move(text));
-  for (auto& text : newer) keep_locked(peer, std::move(text));
+  for (auto& message : unsent) keep_locked(peer, std::move(message));
+  for (auto& message : newer) keep_locked(peer, std::move(message));
   if (peer.handovers_pending > 0 || !peer.link) return;  // away: kept for the next resume
-  for (auto& text : peer.kept) peer.link->deliver(RelayEvent{"message", std::move(text), nullptr});
+  for (auto& message : peer.kept) peer.link->deliver(RelayEvent{std::move(message)});
   peer.kept.clear();
   peer.kept_bytes = 0;
 }
 
-std::size_t RoomRegistry::expire() {
+std::size_t InProcessDirectory::expire() {
   std::lock_guard lock(mutex_);
   const double now = clock_.now();
   std::vector<std::string> due;
@@ -357,7 +407,7 @@ std::size_t RoomRegistry::expire() {
   return due.size();
 }
 
-std::optional<double> RoomRegistry::next_deadline() const {
+std::optional<double> InProcessDirectory::next_deadline() const {
   std::lock_guard lock(mutex_);
   std::optional<double> next;
   for (const auto& id : away_) {
@@ -368,45 +418,73 @@ std::optional<double> RoomRegistry::next_deadline() const {
   return std::nullopt;
 }
 
-std::vector<RoomInfo> RoomRegistry::rooms() const {
-  std::lock_guard lock(mutex_);
+void InProcessDirectory::rooms(std::function<void(std::vector<RoomInfo>)> done) const {
   std::vector<RoomInfo> result;
-  result.reserve(rooms_.size());
-  for (const auto& [name, room] : rooms_)
-    result.push_back({name, room.peers, room.created_unix, meta_of_locked(room.peers)});
+  {
+    std::lock_guard lock(mutex_);
+    result.reserve(rooms_.size());
+    for (const auto& [name, room] : rooms_)
+      result.push_back({name, room.peers, room.created_unix, meta_of_locked(room.peers)});
+  }
   std::sort(result.begin(), result.end(),
             [](const RoomInfo& a, const RoomInfo& b) { return a.name < b.name; });
-  return result;
+  done(std::move(result));
 }
 
-std::optional<RoomInfo> RoomRegistry::room(const std::string& name) const {
-  std::lock_guard lock(mutex_);
+void InProcessDirectory::room(const std::string& name,
+                              std::function<void(std::optional<RoomInfo>)> done) const {
+  std::optional<RoomInfo> result;
+  {
+    std::lock_guard lock(mutex_);
+    result = room_locked(name);
+  }
+  done(std::move(result));
+}
+
+std::optional<RoomInfo> InProcessDirectory::room_locked(const std::string& name) const {
   auto it = rooms_.find(name);
   if (it == rooms_.end()) return std::nullopt;
   return RoomInfo{name, it->second.peers, it->second.created_unix,
                   meta_of_locked(it->second.peers)};
 }
 
-bool RoomRegistry::kick_room(const std::string& name) {
-  std::lock_guard lock(mutex_);
+void InProcessDirectory::kick_room(const std::string& name, std::function<void(bool)> done) {
+  bool result;
+  {
+    std::lock_guard lock(mutex_);
+    result = kick_room_locked(name);
+  }
+  done(result);
+}
+
+bool InProcessDirectory::kick_room_locked(const std::string& name) {
   auto it = rooms_.find(name);
   if (it == rooms_.end()) return false;
   const std::vector<std::string> members = it->second.peers;
-  // Everyone goes, so nobody is told of the others leaving: each gets only `left`.
+  // Everyone goes, so nobody is told of the others leaving: each gets only
+  // `left`.
   for (const auto& id : members)
     remove_from_room_locked(peers_.at(id), LeaveReason::kicked, true, false);
   return true;
 }
 
-bool RoomRegistry::kick_peer(const std::string& id) {
-  std::lock_guard lock(mutex_);
+void InProcessDirectory::kick_peer(const std::string& id, std::function<void(bool)> done) {
+  bool result;
+  {
+    std::lock_guard lock(mutex_);
+    result = kick_peer_locked(id);
+  }
+  done(result);
+}
+
+bool InProcessDirectory::kick_peer_locked(const std::string& id) {
   auto it = peers_.find(id);
   if (it == peers_.end() || it->second.room.empty()) return false;
   remove_from_room_locked(it->second, LeaveReason::kicked, true, true);
   return true;
 }
 
-void RoomRegistry::clear() {
+void InProcessDirectory::clear() {
   std::unordered_map<std::string, Peer> peers;
   {
     std::lock_guard lock(mutex_);
@@ -421,27 +499,12 @@ void RoomRegistry::clear() {
   // The links (sessions) are released here, outside the lock.
 }
 
-std::size_t RoomRegistry::room_count() const {
+DirectoryCounts InProcessDirectory::counts() const {
   std::lock_guard lock(mutex_);
-  return rooms_.size();
+  return DirectoryCounts{rooms_.size(), seated_, peers_.size(), watch_count_};
 }
 
-std::size_t RoomRegistry::peer_count() const {
-  std::lock_guard lock(mutex_);
-  return seated_;
-}
-
-std::size_t RoomRegistry::watch_count() const {
-  std::lock_guard lock(mutex_);
-  return watch_count_;
-}
-
-std::size_t RoomRegistry::connected_count() const {
-  std::lock_guard lock(mutex_);
-  return peers_.size();
-}
-
-std::optional<std::string> RoomRegistry::room_of(const std::string& id) const {
+std::optional<std::string> InProcessDirectory::room_of(const std::string& id) const {
   std::lock_guard lock(mutex_);
   auto it = peers_.find(id);
   if (it == peers_.end() || it->second.room.empty()) return std::nullopt;
