@@ -88,6 +88,10 @@ class RelayedMessage {
   const bool has_from;
   const RelayShape shape;
 
+  // The size of what a receiver gets, for the kept buffer's byte cap: the text
+  // with the sender named in it (`"from":"<sender>",`).
+  std::size_t frame_size() const { return text.size() + sender.size() + 10; }
+
   // The encoding of `slot`, made by `encode()` (returning std::string) the
   // first time. The text shares the message's ownership: no allocation per
   // receiver. Thread-safe. Each dialect's codec owns one slot.

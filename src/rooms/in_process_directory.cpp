@@ -248,12 +248,12 @@ void InProcessDirectory::deliver_locked(Peer& peer, const Event& event) {
 
 void InProcessDirectory::keep_locked(Peer& peer, SharedMessage message) {
   if (!message) return;
-  peer.kept_bytes += message->text.size();
+  peer.kept_bytes += message->frame_size();
   peer.kept.push_back(std::move(message));
   std::size_t drop = 0;
   while (drop < peer.kept.size() && (peer.kept.size() - drop > limits_.resume_buffer_messages ||
                                      peer.kept_bytes > limits_.resume_buffer_bytes)) {
-    peer.kept_bytes -= peer.kept[drop]->text.size();
+    peer.kept_bytes -= peer.kept[drop]->frame_size();
     ++drop;
   }
   peer.kept.erase(peer.kept.begin(), peer.kept.begin() + static_cast<std::ptrdiff_t>(drop));

@@ -170,14 +170,16 @@ TEST_F(RegistryResumeTest, KeptMessagesPastTheCountLimitDropTheOldest) {
 }
 
 TEST_F(RegistryResumeTest, KeptMessagesCountAgainstTheByteLimit) {
-  limits.resume_buffer_bytes = 10;
-  registry->set_limits(limits);
   Member a = add_in("r");
   Member b = add_in("r");
+  // Each counts as the frame a receiver gets: the text with `"from":"<id>",`.
+  const std::size_t each = 4 + b.id.size() + 10;
+  limits.resume_buffer_bytes = 2 * each + 2;
+  registry->set_limits(limits);
   registry->lost(a.id, a.link.get());
   relay(b, "aaaa");
   relay(b, "bbbb");
-  relay(b, "cccc");  // 12 bytes in all: the oldest goes
+  relay(b, "cccc");  // three frames in all: the oldest goes
   auto [resumed, fresh] = resume_with(a.token);
   ASSERT_TRUE(resumed);
   EXPECT_EQ(texts(resumed->kept), (std::vector<std::string>{"bbbb", "cccc"}));
