@@ -32,9 +32,7 @@ set(known_exceptions
   "config/config.cpp -> ops/logging.hpp"
   # The server context of net/ carries the room directory and the metrics.
   "net/server_context.hpp -> ops/metrics.hpp"
-  "net/server_context.hpp -> rooms/room_directory.hpp"
-  # The public router names the native session (dialect registration cuts it).
-  "http/public_router.cpp -> dialects/native/native_session.hpp")
+  "net/server_context.hpp -> rooms/room_directory.hpp")
 
 set(violations "")
 set(seen_exceptions "")

@@ -15,6 +15,7 @@
 
 #include "cluster/cluster_backplane.hpp"
 #include "config/redis_url.hpp"
+#include "dialects/native/native_endpoint.hpp"
 #include "dialects/socketio/socketio_endpoint.hpp"
 #include "http/public_router.hpp"
 #include "net/listener.hpp"
@@ -122,9 +123,12 @@ struct Server::Impl {
         context(*ioc, *clock, directory, metrics),
         public_router(context),
         admin_router(context),
+        native(context, public_router),
         socketio(context, public_router) {
     context.set_config(std::make_shared<const Config>(std::move(config)));
-    public_router.set_socketio(&socketio);
+    // The dialects: one route each.
+    public_router.add_dialect("/ws", /*subtree=*/false, native);
+    public_router.add_dialect("/socket.io", /*subtree=*/true, socketio);
     context.reload = [this] { return do_reload(); };
     io = std::make_unique<Io>(*ioc);
   }
@@ -154,6 +158,7 @@ struct Server::Impl {
   ServerContext context;
   PublicRouter public_router;
   AdminRouter admin_router;
+  NativeEndpoint native;
   SocketioEndpoint socketio;
   ServiceNotifier notifier;
   std::unique_ptr<Io> io;

@@ -1,12 +1,11 @@
 #include "http/public_router.hpp"
 
-#include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/beast/http.hpp>
 
-#include "net/http_responses.hpp"
-#include "dialects/native/native_session.hpp"
-#include "net/handshake.hpp"
 #include "http/static_files.hpp"
+#include "net/handshake.hpp"
+#include "net/http_responses.hpp"
 
 namespace parley {
 
@@ -15,7 +14,9 @@ namespace http = beast::http;
 
 namespace {
 
-std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+std::string_view path_of(std::string_view target) {
+  return target.substr(0, target.find('?'));
+}
 
 }  // namespace
 
@@ -31,6 +32,10 @@ WsLimits ws_limits_from(const Config& config) {
 
 PublicRouter::PublicRouter(ServerContext& context) : context_(context) {}
 
+void PublicRouter::add_dialect(std::string path, bool subtree, HttpRouter& endpoint) {
+  dialects_.push_back({std::move(path), subtree, &endpoint});
+}
+
 bool PublicRouter::route(TcpStream& stream, HttpRequest&& request, const RequestContext& ctx,
                          Respond respond) {
   return route_any(stream, std::move(request), ctx, std::move(respond));
@@ -45,24 +50,11 @@ template <class Stream>
 bool PublicRouter::route_any(Stream& stream, HttpRequest&& request, const RequestContext& ctx,
                              Respond respond) {
   const std::string_view path = path_of(request.target());
-  if (path == "/ws") {
-    auto config = context_.config();
-    auto rejection = admit_websocket(request, ctx, *config);
-    if (auto* refused = std::get_if<http::message_generator>(&rejection)) {
-      context_.metrics.handshake_rejections_total.fetch_add(1, std::memory_order_relaxed);
-      respond(std::move(*refused));
-      return false;
-    }
-    auto slot = std::move(std::get<ConnectionLimiter::Slot>(rejection));
-    start_websocket(std::move(stream), std::move(request), std::move(slot),
-                    std::make_shared<NativeSession>(context_, config), ws_limits_from(*config),
-                    context_, ctx.remote_address);
-    return true;
-  }
-  if (path.starts_with("/socket.io/") || path == "/socket.io") {
-    if (socketio_) return socketio_->route(stream, std::move(request), ctx, std::move(respond));
-    respond(text_response(request, http::status::not_found, "not found\n"));
-    return false;
+  for (const auto& dialect : dialects_) {
+    const bool match = path == dialect.path ||
+                       (dialect.subtree && path.size() > dialect.path.size() &&
+                        path.starts_with(dialect.path) && path[dialect.path.size()] == '/');
+    if (match) return dialect.endpoint->route(stream, std::move(request), ctx, std::move(respond));
   }
   respond(handle_plain(request));
   return false;

@@ -1,10 +1,12 @@
-// The public listener's routes (interface-v1 "Public listener"): `/ws` (native
-// protocol), `/socket.io/` (the socket.io dialect, when installed), `/healthz`,
+// The public listener's routes (interface-v1 "Public listener"): each dialect's
+// route as registered (`/ws` native, `/socket.io/` socket.io), `/healthz`,
 // `/readyz`, and static files.
 #pragma once
 
 #include <functional>
+#include <string>
 #include <variant>
+#include <vector>
 
 #include "net/http_session.hpp"
 
@@ -17,8 +19,10 @@ class PublicRouter final : public HttpRouter {
  public:
   explicit PublicRouter(ServerContext& context);
 
-  // The socket.io endpoint, served under /socket.io/.
-  void set_socketio(HttpRouter* socketio) { socketio_ = socketio; }
+  // Registers a dialect: requests for `path`, and with `subtree` for anything
+  // under `path/` too, go to `endpoint`. The server registers each dialect
+  // once, before the listeners start; the first match wins.
+  void add_dialect(std::string path, bool subtree, HttpRouter& endpoint);
   // Extra readiness condition (the cluster's Redis link); ready when unset.
   void set_ready_check(std::function<bool()> ready) { ready_ = std::move(ready); }
 
@@ -39,8 +43,14 @@ class PublicRouter final : public HttpRouter {
                  Respond respond);
   boost::beast::http::message_generator handle_plain(const HttpRequest& request);
 
+  struct DialectRoute {
+    std::string path;
+    bool subtree;
+    HttpRouter* endpoint;
+  };
+
   ServerContext& context_;
-  HttpRouter* socketio_ = nullptr;
+  std::vector<DialectRoute> dialects_;
   std::function<bool()> ready_;
 };
 
