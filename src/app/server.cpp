@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "cluster/cluster_backplane.hpp"
+#include "cluster/redis_room_directory.hpp"
 #include "config/redis_url.hpp"
 #include "dialects/native/native_endpoint.hpp"
 #include "dialects/socketio/socketio_endpoint.hpp"
@@ -36,6 +37,8 @@ namespace {
 // How long a drain waits for close handshakes before the loop is stopped
 // (the contract allows 5 s from the signal to the exit).
 constexpr auto kDrainLimit = 3s;
+// And how long the node then waits for Redis to take its heartbeat key away.
+constexpr auto kClusterStopLimit = 500ms;
 // How often lost peers whose grace is over are looked for.
 constexpr auto kExpiryPeriod = 100ms;
 // Every 2 s (20 expiry periods) free memory goes back to the system.
@@ -99,6 +102,21 @@ std::shared_ptr<ClusterBackplane> make_backplane(const Config& config,
   return backplane;
 }
 
+// With cluster.redis set, the node's backplane (not started yet: start() does
+// that once the listeners are open); null otherwise.
+std::shared_ptr<ClusterBackplane> backplane_for(const Config& config,
+                                                net::any_io_executor executor) {
+  if (config.cluster.redis.empty()) return nullptr;
+  return make_backplane(config, std::move(executor));
+}
+
+// The room directory: the cluster's when there is one, else this process's own.
+std::shared_ptr<RoomDirectory> directory_for(const std::shared_ptr<RedisRoomDirectory>& cluster,
+                                             const Clock& clock, const Config& config) {
+  if (cluster) return cluster;
+  return std::make_shared<InProcessDirectory>(clock, directory_limits_from(config));
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -119,8 +137,11 @@ struct Server::Impl {
         clock(c ? std::move(c) : std::make_shared<SystemClock>()),
         ioc(std::in_place, config.threads == 0 ? std::max(1u, std::thread::hardware_concurrency())
                                                : config.threads),
-        directory(*clock, directory_limits_from(config)),
-        context(*ioc, *clock, directory, metrics),
+        cluster(backplane_for(config, ioc->get_executor())),
+        cluster_directory(
+            cluster ? RedisRoomDirectory::create(cluster, directory_limits_from(config)) : nullptr),
+        directory(directory_for(cluster_directory, *clock, config)),
+        context(*ioc, *clock, *directory, metrics),
         public_router(context),
         admin_router(context),
         native(context, public_router),
@@ -139,7 +160,7 @@ struct Server::Impl {
     socketio.abandon_sessions();  // before the loop's objects go
     io.reset();
     // Sessions hold their strand; none may outlive the io_context.
-    directory.clear();
+    directory->clear();
     ioc.reset();  // destroys pending handlers, and with them the sessions
   }
 
@@ -153,7 +174,11 @@ struct Server::Impl {
   std::function<Config()> reload_source;
   std::shared_ptr<const Clock> clock;
   std::optional<net::io_context> ioc;
-  InProcessDirectory directory;
+  // Set when cluster.redis is; `cluster_stopped` once its heartbeat key is gone.
+  std::shared_ptr<ClusterBackplane> cluster;
+  std::atomic<bool> cluster_stopped{true};
+  std::shared_ptr<RedisRoomDirectory> cluster_directory;  // the cluster's, when set
+  std::shared_ptr<RoomDirectory> directory;
   Metrics metrics;
   ServerContext context;
   PublicRouter public_router;
@@ -164,9 +189,9 @@ struct Server::Impl {
   std::unique_ptr<Io> io;
   std::atomic<bool> draining{false};
   unsigned expiry_ticks = 0;
-  // Set when cluster.redis is; `cluster_stopped` once its heartbeat key is gone.
-  std::shared_ptr<ClusterBackplane> cluster;
-  std::atomic<bool> cluster_stopped{true};
+  // The drain hands sessions to the cluster (1012) rather than ending them (1001).
+  bool handing_over = false;
+  bool cluster_stopped_requested = false;
 };
 
 bool Server::Impl::do_reload() {
@@ -186,7 +211,7 @@ bool Server::Impl::do_reload() {
       spdlog::warn("reload: listeners, TLS on/off and threads change only with a restart");
     if (fresh->tls.enabled() && current->tls.enabled())
       context.set_tls(make_tls_context(fresh->tls.cert, fresh->tls.key));
-    directory.set_limits(directory_limits_from(*fresh));
+    directory->set_limits(directory_limits_from(*fresh));
     setup_logging(fresh->log);
     context.set_config(fresh);
     spdlog::info("configuration reloaded");
@@ -210,16 +235,27 @@ void Server::Impl::begin_drain() {
   io->expiry_timer.cancel();
   io->watchdog_timer.cancel();
   io->signals.cancel();
-  context.sessions.shutdown_all(1001);
-  // The node leaves the cluster at once (its heartbeat key is deleted), so the
-  // other nodes clean up after it without waiting for the key's TTL.
-  if (cluster) cluster->stop(true, [this] { cluster_stopped = true; });
+  // With the cluster reachable, a stop is a restart (cluster-v1.md): each
+  // native session is closed with 1012 and handed to the cluster (the lost
+  // peer's messages go to Redis), so its client resumes on another node.
+  // Without it, sessions end with 1001.
+  handing_over = cluster && cluster->ready();
+  context.sessions.shutdown_all(handing_over ? 1012 : 1001);
   wait_for_drain(std::chrono::steady_clock::now() + kDrainLimit);
 }
 
 void Server::Impl::wait_for_drain(std::chrono::steady_clock::time_point deadline) {
-  const bool idle = context.live_sockets.load() == 0 && cluster_stopped.load();
-  if (idle || std::chrono::steady_clock::now() >= deadline) {
+  const bool sessions_gone = context.live_sockets.load() == 0;
+  const bool handed_over = !handing_over || cluster_directory->hand_overs_pending() == 0;
+  if (cluster && !cluster_stopped_requested &&
+      ((sessions_gone && handed_over) || std::chrono::steady_clock::now() >= deadline)) {
+    // Then the node leaves the cluster at once (its heartbeat key is deleted),
+    // so the other nodes clean up after it without waiting for the key's TTL.
+    cluster_stopped_requested = true;
+    cluster->stop(true, [this] { cluster_stopped = true; });
+  }
+  const bool idle = sessions_gone && handed_over && cluster_stopped.load();
+  if (idle || std::chrono::steady_clock::now() >= deadline + kClusterStopLimit) {
     spdlog::info("stopped");
     ioc->stop();
     return;
@@ -233,7 +269,7 @@ void Server::Impl::schedule_expiry() {
   io->expiry_timer.expires_after(kExpiryPeriod);
   io->expiry_timer.async_wait([this](boost::system::error_code ec) {
     if (ec) return;
-    directory.expire();
+    directory->expire();
     // glibc keeps freed memory in its arenas; after a burst (connections that
     // never finished a handshake, a flood of bad input) hand it back to the
     // system, so the RSS returns near its level before the burst.
@@ -299,8 +335,7 @@ void Server::start() {
   spdlog::info("the public listener speaks {}", tls ? "https and wss" : "http and ws");
   spdlog::info("listening on {}:{} (admin)", config->admin.address, admin_port());
   warn_about_fd_limit(*config);
-  if (!config->cluster.redis.empty()) {
-    impl.cluster = make_backplane(*config, impl.ioc->get_executor());
+  if (impl.cluster) {
     impl.cluster_stopped = false;
     impl.public_router.set_ready_check([cluster = std::weak_ptr(impl.cluster)] {
       auto node = cluster.lock();
@@ -349,7 +384,7 @@ std::uint16_t Server::admin_port() const {
   return impl_->io->admin_listener->port();
 }
 RoomDirectory& Server::directory() {
-  return impl_->directory;
+  return *impl_->directory;
 }
 Metrics& Server::metrics() {
   return impl_->metrics;

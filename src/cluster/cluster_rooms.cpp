@@ -55,55 +55,62 @@ ClusterLeave leave_from(const RedisReply& reply, const char* script) {
 }  // namespace
 
 ClusterRooms::ClusterRooms(std::shared_ptr<ClusterBackplane> backplane)
-    : backplane_(std::move(backplane)) {}
+    : backplane_(backplane), node_id_(backplane->node_id()) {}
+
+void ClusterRooms::run(const std::string& script, std::vector<std::string> args,
+                       RedisConnection::Callback callback) {
+  if (auto backplane = backplane_.lock())
+    backplane->run(script, std::move(args), std::move(callback));
+  else
+    callback(RedisReply::error("the node left the cluster"));
+}
 
 void ClusterRooms::connect(const std::string& id, const std::string& token, bool resumable,
                            std::function<void(bool, bool)> done) {
-  backplane_->run("connect", {node_id(), id, token, resumable ? "1" : "0"},
-                  [done = std::move(done)](RedisReply reply) {
-                    if (reply.is_error() || reply.kind != RedisReply::Kind::integer) {
-                      spdlog::warn("cluster: connect failed: {}", to_string(reply));
-                      done(false, false);
-                      return;
-                    }
-                    done(true, reply.integer == 1);
-                  });
+  run("connect", {node_id(), id, token, resumable ? "1" : "0"},
+      [done = std::move(done)](RedisReply reply) {
+        if (reply.is_error() || reply.kind != RedisReply::Kind::integer) {
+          spdlog::warn("cluster: connect failed: {}", to_string(reply));
+          done(false, false);
+          return;
+        }
+        done(true, reply.integer == 1);
+      });
 }
 
 void ClusterRooms::join(const std::string& id, const std::string& room, std::size_t max_peers,
                         std::size_t max_rooms, const ClusterSeat& seat,
                         std::function<void(ClusterJoin)> done) {
-  backplane_->run("join",
-                  {id, room, std::to_string(max_peers), std::to_string(max_rooms), node_id(),
-                   seat.meta, seat.pinned ? "1" : "0", seat.relays,
-                   seat.capacity ? std::to_string(*seat.capacity) : std::string()},
-                  [done = std::move(done)](RedisReply reply) {
-                    ClusterJoin result;
-                    if (shaped(reply, "join")) {
-                      const std::string& outcome = reply.elements[0].text;
-                      using S = ClusterJoin::Status;
-                      if (outcome == "joined" && reply.elements.size() == 5) {
-                        result.status = S::joined;
-                        result.seq = reply.elements[1].integer;
-                        result.others =
-                            members(reply.elements[2], reply.elements[3], &reply.elements[4]);
-                      } else if (outcome == "full") {
-                        result.status = S::full;
-                      } else if (outcome == "room_limit") {
-                        result.status = S::room_limit;
-                      } else if (outcome == "already_in_room") {
-                        result.status = S::already_in_room;
-                      } else if (outcome == "no_such_peer") {
-                        result.status = S::no_such_peer;
-                      }
-                    }
-                    done(std::move(result));
-                  });
+  run("join",
+      {id, room, std::to_string(max_peers), std::to_string(max_rooms), node_id(), seat.meta,
+       seat.pinned ? "1" : "0", seat.relays,
+       seat.capacity ? std::to_string(*seat.capacity) : std::string()},
+      [done = std::move(done)](RedisReply reply) {
+        ClusterJoin result;
+        if (shaped(reply, "join")) {
+          const std::string& outcome = reply.elements[0].text;
+          using S = ClusterJoin::Status;
+          if (outcome == "joined" && reply.elements.size() == 5) {
+            result.status = S::joined;
+            result.seq = reply.elements[1].integer;
+            result.others = members(reply.elements[2], reply.elements[3], &reply.elements[4]);
+          } else if (outcome == "full") {
+            result.status = S::full;
+          } else if (outcome == "room_limit") {
+            result.status = S::room_limit;
+          } else if (outcome == "already_in_room") {
+            result.status = S::already_in_room;
+          } else if (outcome == "no_such_peer") {
+            result.status = S::no_such_peer;
+          }
+        }
+        done(std::move(result));
+      });
 }
 
 void ClusterRooms::update_meta(const std::string& id, const std::string& meta,
                                std::function<void(ClusterMeta)> done) {
-  backplane_->run("update_meta", {id, node_id(), meta}, [done = std::move(done)](RedisReply reply) {
+  run("update_meta", {id, node_id(), meta}, [done = std::move(done)](RedisReply reply) {
     ClusterMeta result;
     if (shaped(reply, "update_meta")) {
       const std::string& outcome = reply.elements[0].text;
@@ -124,36 +131,34 @@ void ClusterRooms::update_meta(const std::string& id, const std::string& meta,
 
 void ClusterRooms::watch(const std::string& room, bool on,
                          std::function<void(bool, std::vector<ClusterMember>)> done) {
-  backplane_->run("watch", {node_id(), room, on ? "1" : "0"},
-                  [done = std::move(done)](RedisReply reply) {
-                    if (reply.is_error() || !(reply.is_array() || reply.is_nil())) {
-                      spdlog::warn("cluster: watch failed: {}", to_string(reply));
-                      return done(false, {});
-                    }
-                    if (reply.elements.size() != 2) return done(true, {});
-                    const RedisReply none;
-                    done(true, members(reply.elements[0], none, &reply.elements[1]));
-                  });
+  run("watch", {node_id(), room, on ? "1" : "0"}, [done = std::move(done)](RedisReply reply) {
+    if (reply.is_error() || !(reply.is_array() || reply.is_nil())) {
+      spdlog::warn("cluster: watch failed: {}", to_string(reply));
+      return done(false, {});
+    }
+    if (reply.elements.size() != 2) return done(true, {});
+    const RedisReply none;
+    done(true, members(reply.elements[0], none, &reply.elements[1]));
+  });
 }
 
 void ClusterRooms::leave(const std::string& id, const std::string& reason,
                          std::function<void(ClusterLeave)> done) {
-  backplane_->run("leave", {id, node_id(), reason},
-                  [done = std::move(done)](RedisReply reply) { done(leave_from(reply, "leave")); });
+  run("leave", {id, node_id(), reason},
+      [done = std::move(done)](RedisReply reply) { done(leave_from(reply, "leave")); });
 }
 
 void ClusterRooms::end(const std::string& id, const std::string& reason,
                        std::function<void(ClusterLeave)> done) {
-  backplane_->run("end", {id, node_id(), reason},
-                  [done = std::move(done)](RedisReply reply) { done(leave_from(reply, "end")); });
+  run("end", {id, node_id(), reason},
+      [done = std::move(done)](RedisReply reply) { done(leave_from(reply, "end")); });
 }
 
 void ClusterRooms::lost(const std::string& id, double grace, std::function<void(bool)> done) {
-  backplane_->run("lost", {id, node_id(), milliseconds(grace)},
-                  [done = std::move(done)](RedisReply reply) {
-                    if (reply.is_error()) spdlog::warn("cluster: lost failed: {}", reply.text);
-                    done(!reply.is_error() && reply.integer > 0);
-                  });
+  run("lost", {id, node_id(), milliseconds(grace)}, [done = std::move(done)](RedisReply reply) {
+    if (reply.is_error()) spdlog::warn("cluster: lost failed: {}", reply.text);
+    done(!reply.is_error() && reply.integer > 0);
+  });
 }
 
 void ClusterRooms::seal(const std::string& id, std::size_t most, std::vector<std::string> held,
@@ -161,7 +166,7 @@ void ClusterRooms::seal(const std::string& id, std::size_t most, std::vector<std
   std::vector<std::string> args{id, node_id(), std::to_string(most)};
   args.insert(args.end(), std::make_move_iterator(held.begin()),
               std::make_move_iterator(held.end()));
-  backplane_->run("seal", std::move(args), [done = std::move(done)](RedisReply reply) {
+  run("seal", std::move(args), [done = std::move(done)](RedisReply reply) {
     if (reply.is_error()) spdlog::warn("cluster: seal failed: {}", reply.text);
     done(!reply.is_error() && reply.integer == 1);
   });
@@ -170,59 +175,58 @@ void ClusterRooms::seal(const std::string& id, std::size_t most, std::vector<std
 void ClusterRooms::relay(const std::string& from, const std::string& to, std::size_t most,
                          const std::string& type, const std::string& text,
                          std::function<void(ClusterRelay)> done) {
-  backplane_->run("relay", {from, node_id(), to, std::to_string(most), type, text},
-                  [done = std::move(done)](RedisReply reply) {
-                    ClusterRelay result;
-                    if (shaped(reply, "relay")) {
-                      const std::string& outcome = reply.elements[0].text;
-                      using S = ClusterRelay::Status;
-                      if (outcome == "ok" && reply.elements.size() == 2) {
-                        result.status = S::ok;
-                        result.here = strings(reply.elements[1]);
-                      } else if (outcome == "not_in_room") {
-                        result.status = S::not_in_room;
-                      } else if (outcome == "unknown_peer") {
-                        result.status = S::unknown_peer;
-                      }
-                    }
-                    done(std::move(result));
-                  });
+  run("relay", {from, node_id(), to, std::to_string(most), type, text},
+      [done = std::move(done)](RedisReply reply) {
+        ClusterRelay result;
+        if (shaped(reply, "relay")) {
+          const std::string& outcome = reply.elements[0].text;
+          using S = ClusterRelay::Status;
+          if (outcome == "ok" && reply.elements.size() == 2) {
+            result.status = S::ok;
+            result.here = strings(reply.elements[1]);
+          } else if (outcome == "not_in_room") {
+            result.status = S::not_in_room;
+          } else if (outcome == "unknown_peer") {
+            result.status = S::unknown_peer;
+          }
+        }
+        done(std::move(result));
+      });
 }
 
 void ClusterRooms::claim(const std::string& token, const std::string& new_token,
                          const std::string& provisional_id,
                          std::function<void(ClusterClaim)> done) {
-  backplane_->run("claim", {token, node_id(), new_token, provisional_id},
-                  [done = std::move(done)](RedisReply reply) {
-                    ClusterClaim result;
-                    if (shaped(reply, "claim")) {
-                      const std::string& outcome = reply.elements[0].text;
-                      using S = ClusterClaim::Status;
-                      if (outcome == "resumed" && reply.elements.size() == 10) {
-                        result.status = S::resumed;
-                        result.id = reply.elements[1].text;
-                        result.room = reply.elements[2].text;
-                        result.others =
-                            members(reply.elements[3], reply.elements[4], &reply.elements[6]);
-                        result.kept = strings(reply.elements[5]);
-                        result.seat.meta = reply.elements[7].text;
-                        result.seat.pinned = reply.elements[8].text == "1";
-                        result.seat.relays = reply.elements[9].text;
-                      } else if (outcome == "failed") {
-                        result.status = S::failed;
-                      } else if (outcome == "wait") {
-                        result.status = S::wait;
-                      } else if (outcome == "retry") {
-                        result.status = S::retry;
-                      }
-                    }
-                    done(std::move(result));
-                  });
+  run("claim", {token, node_id(), new_token, provisional_id},
+      [done = std::move(done)](RedisReply reply) {
+        ClusterClaim result;
+        if (shaped(reply, "claim")) {
+          const std::string& outcome = reply.elements[0].text;
+          using S = ClusterClaim::Status;
+          if (outcome == "resumed" && reply.elements.size() == 10) {
+            result.status = S::resumed;
+            result.id = reply.elements[1].text;
+            result.room = reply.elements[2].text;
+            result.others = members(reply.elements[3], reply.elements[4], &reply.elements[6]);
+            result.kept = strings(reply.elements[5]);
+            result.seat.meta = reply.elements[7].text;
+            result.seat.pinned = reply.elements[8].text == "1";
+            result.seat.relays = reply.elements[9].text;
+          } else if (outcome == "failed") {
+            result.status = S::failed;
+          } else if (outcome == "wait") {
+            result.status = S::wait;
+          } else if (outcome == "retry") {
+            result.status = S::retry;
+          }
+        }
+        done(std::move(result));
+      });
 }
 
 void ClusterRooms::room(const std::string& name,
                         std::function<void(bool, std::optional<ClusterRoom>)> done) {
-  backplane_->run("room", {name}, [name, done = std::move(done)](RedisReply reply) {
+  run("room", {name}, [name, done = std::move(done)](RedisReply reply) {
     if (reply.is_nil()) return done(true, std::nullopt);
     if (!shaped(reply, "room", 4)) return done(false, std::nullopt);
     done(true, ClusterRoom{name, reply.elements[0].integer, strings(reply.elements[1]),
@@ -231,7 +235,7 @@ void ClusterRooms::room(const std::string& name,
 }
 
 void ClusterRooms::rooms(std::function<void(bool, std::vector<ClusterRoom>)> done) {
-  backplane_->run("rooms", {}, [done = std::move(done)](RedisReply reply) {
+  run("rooms", {}, [done = std::move(done)](RedisReply reply) {
     std::vector<ClusterRoom> result;
     if (reply.is_error() || !(reply.is_array() || reply.is_nil())) {
       spdlog::warn("cluster: rooms failed: {}", to_string(reply));
@@ -258,7 +262,7 @@ void ClusterRooms::restore(const std::vector<ClusterRestoredPeer>& peers,
     args.push_back(peer.seat.pinned ? "1" : "0");
     args.push_back(peer.seat.relays);
   }
-  backplane_->run("restore", std::move(args), [done = std::move(done)](RedisReply reply) {
+  run("restore", std::move(args), [done = std::move(done)](RedisReply reply) {
     if (reply.is_error() || !(reply.is_array() || reply.is_nil())) {
       spdlog::warn("cluster: restore failed: {}", to_string(reply));
       return done(false, {});

@@ -94,7 +94,7 @@ class ClusterRooms {
  public:
   explicit ClusterRooms(std::shared_ptr<ClusterBackplane> backplane);
 
-  const std::string& node_id() const { return backplane_->node_id(); }
+  const std::string& node_id() const { return node_id_; }
 
   // Registers a new peer on this node; false when the id or token is taken
   // (draw again) or Redis failed (`ok` false).
@@ -133,7 +133,13 @@ class ClusterRooms {
                std::function<void(bool ok, std::vector<std::string> conflicts)> done);
 
  private:
-  std::shared_ptr<ClusterBackplane> backplane_;
+  void run(const std::string& script, std::vector<std::string> args,
+           RedisConnection::Callback callback);
+
+  // Not owned: the daemon stops and drops its backplane before its event loop
+  // goes, whoever still holds the directory (calls then fail at once).
+  std::weak_ptr<ClusterBackplane> backplane_;
+  std::string node_id_;
 };
 
 }  // namespace parley
