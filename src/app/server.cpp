@@ -26,6 +26,7 @@
 #include "ops/logging.hpp"
 #include "ops/service_notifier.hpp"
 #include "rooms/in_process_directory.hpp"
+#include "webhooks/webhook_dispatcher.hpp"
 
 namespace parley {
 
@@ -53,6 +54,15 @@ DirectoryLimits directory_limits_from(const Config& config) {
   limits.resume_buffer_bytes = resume_buffer_bytes_for(config.limits.max_send_queue_bytes);
   limits.max_watches = config.limits.max_watches;
   return limits;
+}
+
+WebhookSettings webhook_settings_from(const Config& config) {
+  WebhookSettings settings;
+  settings.urls = config.webhooks.urls;
+  settings.secret = config.webhooks.secret;
+  settings.timeout = config.webhooks.timeout;
+  settings.max_queue = config.webhooks.max_queue;
+  return settings;
 }
 
 void warn_about_fd_limit(const Config& config) {
@@ -137,6 +147,8 @@ struct Server::Impl {
         clock(c ? std::move(c) : std::make_shared<SystemClock>()),
         ioc(std::in_place, config.threads == 0 ? std::max(1u, std::thread::hardware_concurrency())
                                                : config.threads),
+        webhooks(std::make_unique<WebhookDispatcher>(*ioc, *clock, webhook_stats,
+                                                     webhook_settings_from(config))),
         cluster(backplane_for(config, ioc->get_executor())),
         cluster_directory(
             cluster ? RedisRoomDirectory::create(cluster, directory_limits_from(config)) : nullptr),
@@ -151,6 +163,7 @@ struct Server::Impl {
     public_router.add_dialect("/ws", /*subtree=*/false, native);
     public_router.add_dialect("/socket.io", /*subtree=*/true, socketio);
     context.reload = [this] { return do_reload(); };
+    metrics.add_exposition([this] { return webhook_stats.render(); });
     io = std::make_unique<Io>(*ioc);
   }
 
@@ -161,6 +174,8 @@ struct Server::Impl {
     io.reset();
     // Sessions hold their strand; none may outlive the io_context.
     directory->clear();
+    // No more attempts; the dispatcher's pending handlers go with the loop.
+    webhooks.reset();
     ioc.reset();  // destroys pending handlers, and with them the sessions
   }
 
@@ -174,6 +189,8 @@ struct Server::Impl {
   std::function<Config()> reload_source;
   std::shared_ptr<const Clock> clock;
   std::optional<net::io_context> ioc;
+  WebhookStats webhook_stats;
+  std::unique_ptr<WebhookDispatcher> webhooks;
   // Set when cluster.redis is; `cluster_stopped` once its heartbeat key is gone.
   std::shared_ptr<ClusterBackplane> cluster;
   std::atomic<bool> cluster_stopped{true};
@@ -212,6 +229,7 @@ bool Server::Impl::do_reload() {
     if (fresh->tls.enabled() && current->tls.enabled())
       context.set_tls(make_tls_context(fresh->tls.cert, fresh->tls.key));
     directory->set_limits(directory_limits_from(*fresh));
+    webhooks->configure(webhook_settings_from(*fresh));
     setup_logging(fresh->log);
     context.set_config(fresh);
     spdlog::info("configuration reloaded");

@@ -15,6 +15,8 @@ class Clock {
   virtual double now() const = 0;
   // Seconds since the Unix epoch: token expiry and TURN credentials.
   virtual std::int64_t unix_now() const = 0;
+  // Milliseconds since the Unix epoch: event times (webhooks' `at`).
+  virtual std::int64_t unix_now_ms() const { return unix_now() * 1000; }
 };
 
 class SystemClock final : public Clock {
@@ -28,6 +30,11 @@ class SystemClock final : public Clock {
                std::chrono::system_clock::now().time_since_epoch())
         .count();
   }
+  std::int64_t unix_now_ms() const override {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
 };
 
 // A clock that moves only when told to; for tests.
@@ -36,7 +43,9 @@ class ManualClock final : public Clock {
   explicit ManualClock(double start = 1000.0, std::int64_t unix_start = 1'800'000'000)
       : now_(start), unix_(unix_start) {}
   double now() const override { return now_; }
-  std::int64_t unix_now() const override { return unix_ + static_cast<std::int64_t>(now_ - start_); }
+  std::int64_t unix_now() const override {
+    return unix_ + static_cast<std::int64_t>(now_ - start_);
+  }
   void advance(double seconds) { now_ += seconds; }
 
  private:

@@ -15,6 +15,7 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include "base/http_url.hpp"
 #include "config/redis_url.hpp"
 #include "ops/logging.hpp"
 
@@ -352,6 +353,24 @@ std::optional<std::string> read_redis_url(const json& value, KeyProblems& proble
   return url;
 }
 
+// Webhook receivers: absolute http:// or https:// URLs. The URL may carry a
+// token in its query, so a bad one is described, not repeated.
+std::optional<std::vector<std::string>> read_webhook_urls(const json& value,
+                                                          KeyProblems& problems) {
+  auto urls = read_string_list(value, problems);
+  if (!urls) return std::nullopt;
+  bool all_valid = true;
+  for (std::size_t i = 0; i < urls->size(); ++i) {
+    std::string why;
+    if (!parse_http_url((*urls)[i], &why)) {
+      problems.add_at(index_path(i), "expected an http:// or https:// URL: " + why);
+      all_valid = false;
+    }
+  }
+  if (!all_valid) return std::nullopt;
+  return urls;
+}
+
 // ---- The keys.
 
 // How the text of a PARLEY_* variable becomes a JSON value for its key.
@@ -489,6 +508,22 @@ const std::array kSettings{
     Setting{"cluster.redis", E::string,
             [](Config& c, const json& v, KeyProblems& p) {
               assign(c.cluster.redis, read_redis_url(v, p));
+            }},
+    Setting{"webhooks.urls", E::list,
+            [](Config& c, const json& v, KeyProblems& p) {
+              assign(c.webhooks.urls, read_webhook_urls(v, p));
+            }},
+    Setting{"webhooks.secret", E::string,
+            [](Config& c, const json& v, KeyProblems& p) {
+              assign(c.webhooks.secret, read_string(v, p));
+            }},
+    Setting{"webhooks.timeout", E::scalar,
+            [](Config& c, const json& v, KeyProblems& p) {
+              assign(c.webhooks.timeout, read_seconds(v, false, p));
+            }},
+    Setting{"webhooks.max_queue", E::scalar,
+            [](Config& c, const json& v, KeyProblems& p) {
+              assign(c.webhooks.max_queue, read_integer(v, 1, kNoMaximum, p));
             }},
     Setting{"log.level", E::string,
             [](Config& c, const json& v, KeyProblems& p) {
@@ -659,6 +694,10 @@ void check_combinations(const Config& config, std::vector<std::string>& problems
   }
   if (config.tls.cert.empty() && !config.tls.key.empty()) {
     problems.push_back("tls.cert: must be set when tls.key is set (TLS needs both)");
+  }
+  if (!config.webhooks.urls.empty() && config.webhooks.secret.empty()) {
+    problems.push_back(
+        "webhooks.secret: must be set when webhooks.urls is not empty (it signs every event)");
   }
   if (!config.turn.secret.empty() && config.turn.urls.empty()) {
     problems.push_back("turn.urls: must list at least one TURN URL when turn.secret is set");

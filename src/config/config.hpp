@@ -90,6 +90,15 @@ struct ClusterConfig {
   bool operator==(const ClusterConfig&) const = default;
 };
 
+struct WebhooksConfig {
+  std::vector<std::string> urls;  // http:// or https:// receivers of every event
+  std::string secret;             // signs every body (Parley-Signature); required with urls
+  double timeout = 5;             // seconds per delivery attempt
+  std::size_t max_queue = 10000;  // events waiting; a full queue drops the newest
+
+  bool operator==(const WebhooksConfig&) const = default;
+};
+
 struct LogConfig {
   std::string level = "info";   // trace, debug, info, warn, error, critical, off
   std::string format = "text";  // text or json (one object per line)
@@ -111,6 +120,7 @@ struct Config {
   nlohmann::json ice_servers = nlohmann::json::array();  // RTCIceServer objects
   TurnConfig turn;
   ClusterConfig cluster;
+  WebhooksConfig webhooks;
   LogConfig log;
 
   // True when `origin` may open a WebSocket (an absent Origin header is allowed:

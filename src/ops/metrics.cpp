@@ -112,6 +112,7 @@ std::string Metrics::render(const DirectoryCounts& rooms) const {
   out << "parley_process_resident_memory_bytes " << resident_bytes() << '\n';
   header(out, "parley_build_info", "gauge", "Build information (always 1).");
   out << "parley_build_info{version=\"" << PARLEY_VERSION << "\"} 1\n";
+  for (const auto& exposition : expositions_) out << exposition();
   return out.str();
 }
 

@@ -5,8 +5,10 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "policy/client_rules.hpp"
 #include "rooms/room_directory.hpp"
@@ -37,11 +39,18 @@ class Metrics {
   // process metrics (open fds, RSS) and build info.
   std::string render(const DirectoryCounts& rooms) const;
 
+  // More series from another component (the webhooks), appended to render()'s
+  // text. Call before the admin listener starts.
+  void add_exposition(std::function<std::string()> render) {
+    expositions_.push_back(std::move(render));
+  }
+
  private:
   std::array<std::atomic<std::uint64_t>, 4> relayed_{};  // offer, answer, candidate, message
   std::array<std::atomic<std::uint64_t>, kErrorCodeCount> errors_{};
   std::array<std::atomic<std::uint64_t>, kLatencyBuckets.size() + 1> latency_counts_{};
   std::atomic<std::uint64_t> latency_sum_ns_{0};
+  std::vector<std::function<std::string()>> expositions_;
 };
 
 }  // namespace parley

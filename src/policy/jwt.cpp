@@ -1,39 +1,16 @@
 #include "policy/jwt.hpp"
 
-#include <array>
 #include <limits>
 #include <optional>
 #include <stdexcept>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
+#include "base/hmac.hpp"
 #include "base/ids.hpp"
 
 namespace parley {
 namespace {
-
-using Sha256Mac = std::array<unsigned char, 32>;
-
-// HMAC-SHA256, or nothing if OpenSSL fails (which a verifier treats as a bad
-// signature rather than an exception).
-std::optional<Sha256Mac> hmac_sha256(std::string_view key, std::string_view data) {
-  // OpenSSL may reject a null key pointer even with length 0, and an empty
-  // string_view's data() may be null.
-  static const unsigned char kEmpty = 0;
-  const void* key_bytes = key.empty() ? &kEmpty : static_cast<const void*>(key.data());
-  const auto* data_bytes =
-      data.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(data.data());
-  Sha256Mac mac{};
-  unsigned int length = 0;
-  if (HMAC(EVP_sha256(), key_bytes, static_cast<int>(key.size()), data_bytes, data.size(),
-           mac.data(), &length) == nullptr ||
-      length != mac.size()) {
-    return std::nullopt;
-  }
-  return mac;
-}
 
 // Decodes one base64url part into a JSON object, or nothing.
 std::optional<nlohmann::json> decode_json_object(std::string_view part) {
@@ -110,7 +87,7 @@ TokenCheck verify(std::string_view token, std::string_view secret, std::string_v
 
   const auto signature = base64url_decode(signature_part);
   if (!signature) return {JwtStatus::malformed, {}};
-  const auto expected = hmac_sha256(secret, token.substr(0, second_dot));
+  const auto expected = hmac(HmacDigest::sha256, secret, token.substr(0, second_dot));
   if (!expected || signature->size() != expected->size() ||
       CRYPTO_memcmp(signature->data(), expected->data(), expected->size()) != 0) {
     return {JwtStatus::bad_signature, {}};
@@ -175,10 +152,9 @@ std::string sign_join_token_for_tests(std::string_view secret, const nlohmann::j
       base64url_encode(header.dump()) + "." + base64url_encode(payload.dump());
   std::string signature;
   if (alg != "none") {
-    const auto mac = hmac_sha256(secret, signing_input);
+    const auto mac = hmac(HmacDigest::sha256, secret, signing_input);
     if (!mac) throw std::runtime_error("HMAC-SHA256 failed");
-    signature =
-        base64url_encode(std::string_view(reinterpret_cast<const char*>(mac->data()), mac->size()));
+    signature = base64url_encode(*mac);
   }
   return signing_input + "." + signature;
 }
