@@ -13,6 +13,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "app/room_webhooks.hpp"
 #include "cluster/cluster_backplane.hpp"
 #include "cluster/redis_room_directory.hpp"
 #include "config/redis_url.hpp"
@@ -121,10 +122,13 @@ std::shared_ptr<ClusterBackplane> backplane_for(const Config& config,
 }
 
 // The room directory: the cluster's when there is one, else this process's own.
+// `lifecycle` hears of the rooms' changes on a single node; the Redis
+// directory does not report them yet (webhooks are single-node for now).
 std::shared_ptr<RoomDirectory> directory_for(const std::shared_ptr<RedisRoomDirectory>& cluster,
-                                             const Clock& clock, const Config& config) {
+                                             const Clock& clock, const Config& config,
+                                             RoomLifecycle* lifecycle) {
   if (cluster) return cluster;
-  return std::make_shared<InProcessDirectory>(clock, directory_limits_from(config));
+  return std::make_shared<InProcessDirectory>(clock, directory_limits_from(config), lifecycle);
 }
 
 }  // namespace
@@ -149,10 +153,11 @@ struct Server::Impl {
                                                : config.threads),
         webhooks(std::make_unique<WebhookDispatcher>(*ioc, *clock, webhook_stats,
                                                      webhook_settings_from(config))),
+        room_webhooks(*webhooks),
         cluster(backplane_for(config, ioc->get_executor())),
         cluster_directory(
             cluster ? RedisRoomDirectory::create(cluster, directory_limits_from(config)) : nullptr),
-        directory(directory_for(cluster_directory, *clock, config)),
+        directory(directory_for(cluster_directory, *clock, config, &room_webhooks)),
         context(*ioc, *clock, *directory, metrics),
         public_router(context),
         admin_router(context),
@@ -175,6 +180,7 @@ struct Server::Impl {
     // Sessions hold their strand; none may outlive the io_context.
     directory->clear();
     // No more attempts; the dispatcher's pending handlers go with the loop.
+    // After clear() the directory tells room_webhooks nothing more.
     webhooks.reset();
     ioc.reset();  // destroys pending handlers, and with them the sessions
   }
@@ -191,6 +197,7 @@ struct Server::Impl {
   std::optional<net::io_context> ioc;
   WebhookStats webhook_stats;
   std::unique_ptr<WebhookDispatcher> webhooks;
+  RoomWebhooks room_webhooks;
   // Set when cluster.redis is; `cluster_stopped` once its heartbeat key is gone.
   std::shared_ptr<ClusterBackplane> cluster;
   std::atomic<bool> cluster_stopped{true};

@@ -9,8 +9,9 @@
 
 namespace parley {
 
-InProcessDirectory::InProcessDirectory(const Clock& clock, DirectoryLimits limits)
-    : clock_(clock), limits_(limits) {}
+InProcessDirectory::InProcessDirectory(const Clock& clock, DirectoryLimits limits,
+                                       RoomLifecycle* lifecycle)
+    : clock_(clock), lifecycle_(lifecycle), limits_(limits) {}
 
 void InProcessDirectory::set_limits(const DirectoryLimits& limits) {
   std::lock_guard lock(mutex_);
@@ -97,6 +98,7 @@ InProcessDirectory::JoinResult InProcessDirectory::join_locked(const std::string
   if (room_it == rooms_.end()) {
     room_it = rooms_.emplace(room_name, Room{{}, clock_.unix_now(), options.max_peers}).first;
     spdlog::debug("room created ({} rooms)", rooms_.size());
+    if (lifecycle_) lifecycle_->room_started(room_name);
   }
   Room& room = room_it->second;
   JoinResult result{JoinStatus::joined, room.peers, meta_of_locked(room.peers)};
@@ -109,6 +111,7 @@ InProcessDirectory::JoinResult InProcessDirectory::join_locked(const std::string
   peer.room = room_name;
   ++seated_;
   tell_watchers_locked(room_name, id, joined, true);
+  if (lifecycle_) lifecycle_->peer_joined(room_name, id, peer.meta);
   return result;
 }
 
@@ -132,6 +135,7 @@ InProcessDirectory::MetaResult InProcessDirectory::update_meta_locked(const std:
   for (const auto& other : rooms_.at(peer.room).peers)
     if (other != id) deliver_locked(peers_.at(other), updated);
   tell_watchers_locked(peer.room, id, updated, true);
+  if (lifecycle_) lifecycle_->peer_updated(peer.room, id, peer.meta);
   return {MetaStatus::updated, peer.room};
 }
 
@@ -218,6 +222,7 @@ void InProcessDirectory::remove_from_room_locked(Peer& peer, LeaveReason reason,
   --seated_;
   const std::string room_name = peer.room;
   peer.room.clear();
+  if (lifecycle_) lifecycle_->peer_left(room_name, peer.id, peer.meta, reason);
   // The metadata and grants belong to the seat.
   peer.meta = nlohmann::json::object();
   peer.meta_pinned = false;
@@ -230,6 +235,7 @@ void InProcessDirectory::remove_from_room_locked(Peer& peer, LeaveReason reason,
   if (room.peers.empty()) {
     rooms_.erase(room_it);
     spdlog::debug("room destroyed ({} rooms)", rooms_.size());
+    if (lifecycle_) lifecycle_->room_finished(room_name);
   }
 }
 

@@ -12,12 +12,16 @@
 
 #include "base/clock.hpp"
 #include "rooms/room_directory.hpp"
+#include "rooms/room_lifecycle.hpp"
 
 namespace parley {
 
 class InProcessDirectory final : public RoomDirectory {
  public:
-  InProcessDirectory(const Clock& clock, DirectoryLimits limits);
+  // `lifecycle` (optional, outlives the directory) hears of every room and
+  // seat change, under the directory's lock (rooms/room_lifecycle.hpp).
+  InProcessDirectory(const Clock& clock, DirectoryLimits limits,
+                     RoomLifecycle* lifecycle = nullptr);
   InProcessDirectory(const InProcessDirectory&) = delete;
   InProcessDirectory& operator=(const InProcessDirectory&) = delete;
 
@@ -95,6 +99,7 @@ class InProcessDirectory final : public RoomDirectory {
   void end_watches_locked(Peer& peer);
 
   const Clock& clock_;
+  RoomLifecycle* const lifecycle_;
   mutable std::mutex mutex_;
   DirectoryLimits limits_;
   std::unordered_map<std::string, Peer> peers_;

@@ -551,8 +551,16 @@ int spawn(const std::vector<std::string>& args,
   std::vector<std::string> argv{PARLEYD_PATH};
   argv.insert(argv.end(), args.begin(), args.end());
   std::vector<std::string> envp;
+  // The inherited environment without PARLEY_* and without the variables that
+  // `env` sets (getenv finds the first of two entries of one name).
+  const auto set_here = [&env](std::string_view entry) {
+    const auto name = entry.substr(0, entry.find('='));
+    for (const auto& [k, v] : env)
+      if (k == name) return true;
+    return false;
+  };
   for (char** e = environ; *e; ++e)
-    if (std::string_view(*e).rfind("PARLEY_", 0) != 0) envp.emplace_back(*e);
+    if (std::string_view(*e).rfind("PARLEY_", 0) != 0 && !set_here(*e)) envp.emplace_back(*e);
   for (const auto& [k, v] : env) envp.push_back(k + "=" + v);
   const pid_t pid = fork();
   if (pid == 0) {

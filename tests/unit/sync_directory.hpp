@@ -122,7 +122,8 @@ class SyncDirectory {
   using RelayStatus = RoomDirectory::RelayStatus;
   using Resumed = RoomDirectory::Resumed;
 
-  SyncDirectory(const Clock& clock, DirectoryLimits limits) : directory_(clock, limits) {}
+  SyncDirectory(const Clock& clock, DirectoryLimits limits, RoomLifecycle* lifecycle = nullptr)
+      : directory_(clock, limits, lifecycle) {}
   ~SyncDirectory() { directory_.clear(); }
 
   RoomDirectory& directory() { return directory_; }

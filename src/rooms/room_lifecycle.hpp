@@ -1,0 +1,37 @@
+// What happens to rooms and seats, told by the room registry from the one place
+// where it makes each change, in the order it makes them (so, per room, in
+// order). Webhooks listen here; app/ wires them (app/room_webhooks.hpp).
+// Calls come with the registry's lock held: a listener only enqueues, and
+// never calls back into the registry.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "rooms/events.hpp"
+
+namespace parley {
+
+class RoomLifecycle {
+ public:
+  virtual ~RoomLifecycle() = default;
+  // A join created the room; comes before that join's peer_joined.
+  virtual void room_started(const std::string& room) = 0;
+  // The room's last seat ended; comes after that peer_left.
+  virtual void room_finished(const std::string& room) = 0;
+  // `meta`: the seat's metadata (an object, `{}` when none).
+  virtual void peer_joined(const std::string& room, const std::string& peer,
+                           const nlohmann::json& meta) = 0;
+  // A seat ended: leave, disconnect, kicked, or timeout (the connection was
+  // lost and not resumed within the grace). `meta` is what the seat had. A
+  // resume changes no seat: nothing is called for it, nor for a lost
+  // connection still in its grace.
+  virtual void peer_left(const std::string& room, const std::string& peer,
+                         const nlohmann::json& meta, LeaveReason reason) = 0;
+  // The seat's metadata was replaced (update-meta).
+  virtual void peer_updated(const std::string& room, const std::string& peer,
+                            const nlohmann::json& meta) = 0;
+};
+
+}  // namespace parley
