@@ -53,6 +53,8 @@ class PeerLink {
   void open(boost::asio::any_io_executor strand, const std::shared_ptr<PeerLink>& self);
 
   bool resumable() const { return resumable_; }
+  // The session's strand (set by open()).
+  const boost::asio::any_io_executor& strand() const { return strand_; }
 
   // Any thread (the directory, its lock held).
   void deliver(const Event& event);
@@ -74,16 +76,16 @@ class PeerLink {
   void schedule(std::unique_lock<std::mutex>& lock);
   void drain();
 
+  // Ordered so that the small members share one word: a link lives in every session.
   Handler& handler_;
-  const bool resumable_;
   boost::asio::any_io_executor strand_;
-  bool opened_ = false;
   std::weak_ptr<PeerLink> self_;
-
   std::mutex mutex_;
   std::vector<Event> queued_;
-  bool drain_scheduled_ = false;
   unsigned held_ = 0;  // strand only
+  bool drain_scheduled_ = false;
+  const bool resumable_;
+  bool opened_ = false;
 };
 
 }  // namespace parley

@@ -20,13 +20,12 @@ NativeSession::NativeSession(ServerContext& context, std::shared_ptr<const Confi
 template <class F>
 void NativeSession::on_strand(F&& f) {
   boost::asio::dispatch(
-      executor_, [self = shared_from_this(), f = std::forward<F>(f)]() mutable { f(*self); });
+      link_.strand(), [self = shared_from_this(), f = std::forward<F>(f)]() mutable { f(*self); });
 }
 
 void NativeSession::on_open(WsTransport& transport) {
   transport_ = &transport;
-  executor_ = transport.executor();
-  link_.open(executor_, link());
+  link_.open(transport.executor(), link());
   auto connected = context_.directory.connect(link());
   id_ = std::move(connected.id);
   send(encode_welcome(id_, connected.resume_token));
@@ -370,7 +369,7 @@ std::vector<SharedMessage> NativeSession::take_unsent() {
 void NativeSession::superseded() {
   // Under the directory's lock: only schedule the close.
   superseded_.store(true);
-  boost::asio::post(executor_, [self = shared_from_this()] {
+  boost::asio::post(link_.strand(), [self = shared_from_this()] {
     if (!self->transport_) return;  // closed first: on_closed handed over
     // What was handed to the socket goes out before the close frame; the rest
     // goes to the new connection.

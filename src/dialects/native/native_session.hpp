@@ -74,9 +74,6 @@ class NativeSession final : public WsHandler,
   RateLimiter rate_limiter_;
   PeerLink link_{*this, /*resumable=*/true};
   WsTransport* transport_ = nullptr;  // valid from on_open until on_closed (strand only)
-  // The strand; set in on_open before the directory knows this session, never
-  // changed, so superseded() may read it from any thread.
-  boost::asio::any_io_executor executor_;
   std::string id_;
   bool first_message_ = true;
   // Set (under the directory's lock) when a resume on another connection took
