@@ -42,7 +42,8 @@ export type ServerErrorCode =
   | 'resume-failed'
   | 'forbidden'
   | 'watch-limit'
-  | 'not-watching';
+  | 'not-watching'
+  | 'unavailable';
 
 /** The codes of a ParleyError: a server error code, or one of the client's own. */
 export type ParleyErrorCode =

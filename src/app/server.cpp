@@ -169,6 +169,11 @@ struct Server::Impl {
     public_router.add_dialect("/socket.io", /*subtree=*/true, socketio);
     context.reload = [this] { return do_reload(); };
     metrics.add_exposition([this] { return webhook_stats.render(); });
+    if (cluster_directory)
+      metrics.add_exposition([weak = std::weak_ptr(cluster_directory)] {
+        auto cluster = weak.lock();
+        return cluster ? cluster->render_metrics() : std::string();
+      });
     io = std::make_unique<Io>(*ioc);
   }
 

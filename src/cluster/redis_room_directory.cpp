@@ -173,10 +173,10 @@ void RedisRoomDirectory::join(const std::string& id, const std::string& room, Jo
           case S::no_such_peer:
             result.status = JoinStatus::no_such_peer;
             break;
-          // Redis unreachable. TODO(issue 18): a status of its own (the
-          // interface has none yet); until then the joiner hears `full`.
+          // Redis unreachable: nothing changed; the joiner hears
+          // `unavailable` and may try again (docs/cluster.md, "Redis outage").
           case S::failed:
-            result.status = JoinStatus::full;
+            result.status = JoinStatus::unavailable;
             break;
         }
         done(std::move(result));
@@ -286,9 +286,21 @@ RoomDirectory::RelayStatus RedisRoomDirectory::relay(const std::string& id, cons
   lock.unlock();
   if (elsewhere)
     scripts_.relay(id, to ? *to : "", most, message->type, envelope(*message),
-                   [id](ClusterRelay reply) {
-                     if (reply.status != ClusterRelay::Status::ok)
-                       spdlog::debug("cluster: a relay of {} reached no other node", id);
+                   [self = shared_from_this(), id](ClusterRelay reply) {
+                     if (reply.status == ClusterRelay::Status::ok) {
+                       self->relays_failing_ = false;
+                       return;
+                     }
+                     self->relays_lost_.fetch_add(1);
+                     // Logged once per run of failures (an outage fails them all).
+                     if (!self->relays_failing_.exchange(true))
+                       spdlog::warn(
+                           "cluster: a relay of {} reached no other node ({}); more are counted "
+                           "in parley_cluster_relays_lost_total",
+                           id,
+                           reply.status == ClusterRelay::Status::failed
+                               ? "Redis unreachable"
+                               : "the room changed under it");
                    });
   return RelayStatus::ok;
 }
@@ -397,15 +409,27 @@ void RedisRoomDirectory::claim(std::string token, std::string provisional_id,
             LocalPeer peer;
             peer.supersede_spent = supersede_spent;
             // Relayed messages wait until the old connection handed over
-            // what it had not written (hand_over), which goes first.
+            // what it had not written (hand_over), which goes first. When the
+            // claim's own `superseded` event came first, the hand-over may be
+            // in already.
             peer.awaiting_hand_over = supersede_spent;
+            std::vector<SharedMessage> handed;
+            if (auto early = self->superseded_early_.find(reply.id);
+                !supersede_spent && early != self->superseded_early_.end()) {
+              if (early->second)
+                handed = std::move(*early->second);
+              else
+                peer.awaiting_hand_over = true;
+              self->superseded_early_.erase(early);
+            }
             peer.link = link;
             peer.token = new_token;
             peer.resumable = link->resumable();
             peer.room = reply.room;
             peer.seat = reply.seat;
             peer.relays = relays_from(reply.seat.relays);
-            self->peers_[reply.id] = std::move(peer);
+            auto& stored = self->peers_[reply.id] = std::move(peer);
+            for (auto& message : handed) self->deliver_relay_locked(stored, std::move(message));
             resumed.emplace();
             resumed->id = reply.id;
             if (!reply.room.empty()) {
@@ -424,7 +448,10 @@ void RedisRoomDirectory::claim(std::string token, std::string provisional_id,
               self->early_.erase(it);
             }
           }
-          if (--self->claims_in_flight_ == 0) self->early_.clear();
+          if (--self->claims_in_flight_ == 0) {
+            self->early_.clear();
+            self->superseded_early_.clear();
+          }
         }
         // The session holds its inbox until it has handled the
         // completion, so what arrived early follows the kept messages.
@@ -435,7 +462,10 @@ void RedisRoomDirectory::claim(std::string token, std::string provisional_id,
 
 void RedisRoomDirectory::claim_finished() {
   std::lock_guard lock(mutex_);
-  if (--claims_in_flight_ == 0) early_.clear();
+  if (--claims_in_flight_ == 0) {
+    early_.clear();
+    superseded_early_.clear();
+  }
 }
 
 void RedisRoomDirectory::hand_over(const std::string& id, std::vector<SharedMessage> unsent) {
@@ -445,6 +475,13 @@ void RedisRoomDirectory::hand_over(const std::string& id, std::vector<SharedMess
   // unwritten messages are lost: docs/cluster.md.)
   std::lock_guard lock(mutex_);
   auto peer = peers_.find(id);
+  if (auto early = superseded_early_.find(id);
+      early != superseded_early_.end() &&
+      (peer == peers_.end() || !peer->second.awaiting_hand_over)) {
+    // Superseded by the event before this node's claim replied: kept for it.
+    early->second = std::move(unsent);
+    return;
+  }
   if (peer == peers_.end() || !peer->second.awaiting_hand_over) return;
   peer->second.awaiting_hand_over = false;
   auto waiting = std::exchange(peer->second.waiting, {});
@@ -528,7 +565,11 @@ void RedisRoomDirectory::on_event(const NodeEvent& event) {
       auto peer = peers_.find(event.id);
       if (peer == peers_.end()) break;
       if (std::exchange(peer->second.supersede_spent, false)) break;
-      if (peer->second.link) peer->second.link->superseded();
+      if (peer->second.link) {
+        peer->second.link->superseded();
+        // Perhaps by a claim of this node whose reply is still on its way.
+        if (claims_in_flight_ > 0) superseded_early_[event.id] = std::nullopt;
+      }
       forget_locked(event.id, false);
       break;
     }
@@ -614,6 +655,14 @@ std::size_t RedisRoomDirectory::hand_overs_pending() const {
   return seals_in_flight_ +
          static_cast<std::size_t>(std::count_if(
              peers_.begin(), peers_.end(), [](const auto& entry) { return entry.second.sealing; }));
+}
+
+std::string RedisRoomDirectory::render_metrics() const {
+  return "# HELP parley_cluster_relays_lost_total Relays that reached no other node (Redis "
+         "unreachable, or the room changed under the relay).\n"
+         "# TYPE parley_cluster_relays_lost_total counter\n"
+         "parley_cluster_relays_lost_total " +
+         std::to_string(relays_lost_.load()) + "\n";
 }
 
 std::optional<std::string> RedisRoomDirectory::room_of(const std::string& id) const {

@@ -17,6 +17,7 @@
 // subscriber's strand. Nothing touches a socket: PeerLink::deliver only queues.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -71,6 +72,13 @@ class RedisRoomDirectory final : public RoomDirectory,
   // drain waits for none before the node leaves the cluster.
   std::size_t hand_overs_pending() const;
 
+  // Relays that crossed no node because the `relay` script failed (Redis
+  // unreachable) or refused them (the room changed under the relay): lost for
+  // the receivers on other nodes and away. /metrics shows them as
+  // parley_cluster_relays_lost_total (render_metrics()).
+  std::uint64_t relays_lost() const { return relays_lost_.load(); }
+  std::string render_metrics() const;
+
   // A relayed message crosses nodes and waits in Redis as one JSON text (type,
   // room, sender, shape, the sender's text); public for tests.
   static std::string envelope(const RelayedMessage& message);
@@ -115,6 +123,8 @@ class RedisRoomDirectory final : public RoomDirectory,
   bool live_here_locked(const std::string& id) const;
 
   std::weak_ptr<ClusterBackplane> backplane_;  // owned by the daemon (see ClusterRooms)
+  std::atomic<std::uint64_t> relays_lost_{0};
+  std::atomic<bool> relays_failing_{false};  // the last relay script failed: logged once
   mutable ClusterRooms scripts_;
 
   mutable std::mutex mutex_;
@@ -128,6 +138,12 @@ class RedisRoomDirectory final : public RoomDirectory,
   std::size_t seals_in_flight_ = 0;
   unsigned claims_in_flight_ = 0;
   std::unordered_map<std::string, std::vector<NodeEvent>> early_;
+  // Connections here superseded by a `superseded` event while a claim of this
+  // node was in flight: if that claim is theirs (a resume on this node whose
+  // event beat its reply), what the old connection hands over goes to the new
+  // one first. Kept, as early_, until no claim is in flight.
+  // nullopt until the old connection has handed over.
+  std::unordered_map<std::string, std::optional<std::vector<SharedMessage>>> superseded_early_;
 };
 
 }  // namespace parley

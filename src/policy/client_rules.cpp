@@ -36,6 +36,8 @@ std::string_view to_string(ErrorCode code) {
       return "watch-limit";
     case ErrorCode::not_watching:
       return "not-watching";
+    case ErrorCode::unavailable:
+      return "unavailable";
   }
   return "bad-message";
 }

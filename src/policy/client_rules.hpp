@@ -25,9 +25,10 @@ enum class ErrorCode {
   forbidden,     // a relay type the token's grant leaves out; update-meta of pinned metadata
   watch_limit,   // watch beyond limits.max_watches
   not_watching,  // unwatch of a room not watched
+  unavailable,   // join while the cluster's room directory (Redis) is unreachable
 };
 std::string_view to_string(ErrorCode code);
-inline constexpr std::size_t kErrorCodeCount = 14;
+inline constexpr std::size_t kErrorCodeCount = 15;
 
 // Deeper JSON than this is refused as bad-json by the parser itself, so no
 // input can exhaust the stack (protocol messages need a depth of 2 or 3;

@@ -102,7 +102,9 @@ class RoomDirectory {
   // A new connection: a fresh peer in no room. `link` is open (PeerLink::open).
   virtual Connected connect(std::shared_ptr<PeerLink> link) = 0;
 
-  enum class JoinStatus { joined, full, room_limit, already_in_room, no_such_peer };
+  // `unavailable`: the directory cannot decide now (the cluster's Redis is
+  // unreachable); nothing changed, the client may try again.
+  enum class JoinStatus { joined, full, room_limit, already_in_room, no_such_peer, unavailable };
   struct JoinResult {
     JoinStatus status;
     std::vector<std::string> peers;                  // the others, in join order (when joined)

@@ -96,7 +96,7 @@ TEST(ClusterRooms, TheLastSeatGoesToExactlyOneOfTwoNodes) {
   auto nodes = start_nodes(redis, 2);
   auto host = connect_peer(nodes[0]->port());
   host->join("race");
-  for (int round = 0; round < 20; ++round) {
+  for (int round = 0; round < 200; ++round) {  // issue 18: 200 rounds
     auto x = connect_peer(nodes[0]->port());
     auto y = connect_peer(nodes[1]->port());
     x->send({{"type", "join"}, {"room", "race"}});

@@ -208,7 +208,7 @@ TEST(Protocol, EveryErrorCodeHasItsWireName) {
   const char* names[] = {"bad-json",        "bad-message",  "unknown-type",  "bad-room",
                          "already-in-room", "not-in-room",  "unknown-peer",  "unauthorized",
                          "room-limit",      "rate-limited", "resume-failed", "forbidden",
-                         "watch-limit",     "not-watching"};
+                         "watch-limit",     "not-watching", "unavailable"};
   static_assert(std::size(names) == kErrorCodeCount);
   for (std::size_t i = 0; i < kErrorCodeCount; ++i)
     EXPECT_EQ(to_string(static_cast<ErrorCode>(i)), names[i]);

@@ -145,6 +145,9 @@ void NativeSession::answer_join(const std::string& room, const std::optional<jso
       return send_error(ErrorCode::room_limit, "the server holds as many rooms as it may", rid);
     case RoomDirectory::JoinStatus::already_in_room:
       return send_error(ErrorCode::already_in_room, "already in a room: send `leave` first", rid);
+    case RoomDirectory::JoinStatus::unavailable:
+      return send_error(ErrorCode::unavailable, "rooms are unavailable for a moment: try again",
+                        rid);
     case RoomDirectory::JoinStatus::no_such_peer:
       break;
   }

@@ -243,6 +243,8 @@ void SocketioPeer::answer_join(const std::string& room, const RoomDirectory::Joi
       return answer(fail(ErrorCode::room_limit, "the server holds as many rooms as it may"));
     case RoomDirectory::JoinStatus::already_in_room:
       return answer(fail(ErrorCode::already_in_room, "already in a room: leave it first"));
+    case RoomDirectory::JoinStatus::unavailable:
+      return answer(fail(ErrorCode::unavailable, "rooms are unavailable for a moment: try again"));
     case RoomDirectory::JoinStatus::no_such_peer:
       break;
   }
