@@ -4,10 +4,12 @@
 #include <sys/resource.h>
 #include <csignal>
 
+#include <future>
 #include <optional>
 #include <thread>
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -121,6 +123,12 @@ std::shared_ptr<ClusterBackplane> backplane_for(const Config& config,
   return make_backplane(config, std::move(executor));
 }
 
+// With cluster.redis set, the loop the cluster's connections run on (one thread).
+std::optional<net::io_context> cluster_loop_for(const Config& config) {
+  if (config.cluster.redis.empty()) return std::nullopt;
+  return std::optional<net::io_context>(std::in_place, 1);
+}
+
 // The room directory: the cluster's when there is one, else this process's own.
 // `lifecycle` hears of the rooms' changes on a single node; the Redis
 // directory does not report them yet (webhooks are single-node for now).
@@ -154,7 +162,9 @@ struct Server::Impl {
         webhooks(std::make_unique<WebhookDispatcher>(*ioc, *clock, webhook_stats,
                                                      webhook_settings_from(config))),
         room_webhooks(*webhooks),
-        cluster(backplane_for(config, ioc->get_executor())),
+        cluster_ioc(cluster_loop_for(config)),
+        cluster(
+            backplane_for(config, cluster_ioc ? cluster_ioc->get_executor() : ioc->get_executor())),
         cluster_directory(
             cluster ? RedisRoomDirectory::create(cluster, directory_limits_from(config)) : nullptr),
         directory(directory_for(cluster_directory, *clock, config, &room_webhooks)),
@@ -178,7 +188,7 @@ struct Server::Impl {
   }
 
   ~Impl() {
-    if (cluster) cluster->stop();
+    stop_cluster_loop();
     cluster.reset();              // its timers go with the loop's handlers, before the loop
     socketio.abandon_sessions();  // before the loop's objects go
     io.reset();
@@ -191,6 +201,8 @@ struct Server::Impl {
   }
 
   bool do_reload();
+  void start_cluster_loop();
+  void stop_cluster_loop();
   void begin_drain();
   void wait_for_drain(std::chrono::steady_clock::time_point deadline);
   void schedule_expiry();
@@ -203,6 +215,12 @@ struct Server::Impl {
   WebhookStats webhook_stats;
   std::unique_ptr<WebhookDispatcher> webhooks;
   RoomWebhooks room_webhooks;
+  // The cluster's Redis connections run on a loop and thread of their own, so
+  // that what waits for a Redis answer on the main loop (the admin API's
+  // queries, /metrics) never waits for its own thread, even with threads = 1.
+  std::optional<net::io_context> cluster_ioc;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> cluster_work;
+  std::thread cluster_thread;
   // Set when cluster.redis is; `cluster_stopped` once its heartbeat key is gone.
   std::shared_ptr<ClusterBackplane> cluster;
   std::atomic<bool> cluster_stopped{true};
@@ -253,6 +271,27 @@ bool Server::Impl::do_reload() {
   }
   notifier.ready();
   return applied;
+}
+
+void Server::Impl::start_cluster_loop() {
+  cluster_work.emplace(cluster_ioc->get_executor());
+  cluster_thread = std::thread([this] { cluster_ioc->run(); });
+}
+
+// Stops the backplane (at once if the drain did not) and then its thread.
+void Server::Impl::stop_cluster_loop() {
+  if (!cluster) return;
+  if (!cluster_thread.joinable()) {
+    cluster->stop();
+    return;
+  }
+  auto stopped = std::make_shared<std::promise<void>>();
+  auto done = stopped->get_future();
+  cluster->stop(false, [stopped] { stopped->set_value(); });
+  done.wait_for(kClusterStopLimit);
+  cluster_work.reset();
+  cluster_ioc->stop();
+  cluster_thread.join();
 }
 
 void Server::Impl::begin_drain() {
@@ -372,6 +411,7 @@ void Server::start() {
       return node && node->ready();
     });
     impl.cluster->start();
+    impl.start_cluster_loop();
   }
   impl.io->public_listener->start();
   impl.io->admin_listener->start();

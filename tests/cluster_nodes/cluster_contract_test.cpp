@@ -6,6 +6,8 @@
 // metadata, the `relay` grant); a join while Redis is down answered
 // `unavailable` in both dialects; a relay that cannot cross nodes counted. Real sockets on
 // 127.0.0.1; every wait is for an event, bounded.
+#include <signal.h>
+
 #include <chrono>
 #include <map>
 
@@ -271,6 +273,25 @@ TEST(ClusterContract, ARelayThatCannotCrossNodesIsCountedAndLogged) {
       10s));
   EXPECT_NE(nodes[0]->process().log().find("reached no other node (Redis unreachable)"),
             std::string::npos);
+}
+
+// The admin API waits for Redis's answer; with one thread for the sessions it
+// must not wait for itself (the cluster's connections have a thread of their own).
+TEST(ClusterContract, TheAdminApiAnswersOnANodeWithOneThread) {
+  RedisServer redis;
+  auto nodes =
+      start_nodes(redis, 2, {{"PARLEY_THREADS", "1"}, {"PARLEY_ADMIN_TOKEN", kAdminToken}});
+  auto a = connect_peer(nodes[0]->port());
+  a->join("solo");
+  const auto rooms = http_get(nodes[1]->admin_port(), "/admin/rooms",
+                              {{"Authorization", "Bearer " + kAdminToken}});
+  ASSERT_EQ(rooms.status, 200u) << rooms.body;
+  const json all = json::parse(rooms.body);
+  ASSERT_EQ(all.size(), 1u) << all;
+  EXPECT_EQ(all[0]["peers"], json::array({a->id()}));
+  // And it still drains on SIGTERM.
+  nodes[1]->process().signal(SIGTERM);
+  EXPECT_EQ(nodes[1]->process().wait_exit(5s), 0) << nodes[1]->process().log();
 }
 
 }  // namespace

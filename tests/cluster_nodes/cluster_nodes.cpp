@@ -1,5 +1,6 @@
 #include "cluster_nodes.hpp"
 
+#include <algorithm>
 #include <regex>
 #include <stdexcept>
 
@@ -8,11 +9,14 @@ namespace parley::test {
 namespace {
 
 Env node_environment(const std::string& redis_url, const Env& extra) {
-  Env env{{"PARLEY_CLUSTER_REDIS", redis_url},
-          {"PARLEY_ADMIN_PORT", "0"},
-          {"PARLEY_STATIC_DIR", ""},
-          {"PARLEY_THREADS", "2"}};
-  env.insert(env.end(), extra.begin(), extra.end());
+  Env env = extra;  // first: a test's own setting wins over the defaults below
+  for (const auto& [name, value] : Env{{"PARLEY_CLUSTER_REDIS", redis_url},
+                                       {"PARLEY_ADMIN_PORT", "0"},
+                                       {"PARLEY_STATIC_DIR", ""},
+                                       {"PARLEY_THREADS", "2"}})
+    if (std::none_of(extra.begin(), extra.end(),
+                     [&](const auto& set) { return set.first == name; }))
+      env.emplace_back(name, value);
   return env;
 }
 
