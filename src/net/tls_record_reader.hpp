@@ -79,12 +79,6 @@ class TlsRecordReader {
   // Heap bytes held: 0 between records, and while only a header is in.
   std::size_t held_bytes() const { return body_ ? body_size_ : 0; }
 
-  // Drops an allocated body into which nothing was read (a read that failed):
-  // a connection that ends mid-record keeps nothing.
-  void release_unused() {
-    if (body_ && body_filled_ == 0) body_.reset();
-  }
-
  private:
   // Once the whole record has been read and taken, the next one starts afresh.
   void finish_record_if_done() {

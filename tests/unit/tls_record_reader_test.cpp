@@ -78,19 +78,6 @@ TEST(TlsRecordReader, AnyChunkingGivesTheSameBytesInOrder) {
   }
 }
 
-TEST(TlsRecordReader, AReadThatBroughtNothingKeepsNoBody) {
-  TlsRecordReader reader;
-  const std::string bytes = record(23, 1000, 'a');
-  std::size_t at = 0;
-  feed(reader, bytes, at, 5);
-  char out[5];
-  reader.take(out, 5);
-  EXPECT_EQ(reader.space().size(), 1000u);  // allocated for the read
-  reader.filled(0);                         // which failed
-  reader.release_unused();
-  EXPECT_EQ(reader.held_bytes(), 0u);
-}
-
 TEST(TlsRecordReader, TheLargestLengthAHeaderCanStateIsAllItAsksFor) {
   TlsRecordReader reader;
   const std::string header = "\x17\x03\x03\xff\xff";
