@@ -130,8 +130,8 @@ std::optional<net::io_context> cluster_loop_for(const Config& config) {
 }
 
 // The room directory: the cluster's when there is one, else this process's own.
-// `lifecycle` hears of the rooms' changes on a single node; the Redis
-// directory does not report them yet (webhooks are single-node for now).
+// `lifecycle` (the webhooks) hears of the rooms' changes; the cluster's
+// directory was given it at its creation.
 std::shared_ptr<RoomDirectory> directory_for(const std::shared_ptr<RedisRoomDirectory>& cluster,
                                              const Clock& clock, const Config& config,
                                              RoomLifecycle* lifecycle) {
@@ -165,8 +165,9 @@ struct Server::Impl {
         cluster_ioc(cluster_loop_for(config)),
         cluster(
             backplane_for(config, cluster_ioc ? cluster_ioc->get_executor() : ioc->get_executor())),
-        cluster_directory(
-            cluster ? RedisRoomDirectory::create(cluster, directory_limits_from(config)) : nullptr),
+        cluster_directory(cluster ? RedisRoomDirectory::create(
+                                        cluster, directory_limits_from(config), &room_webhooks)
+                                  : nullptr),
         directory(directory_for(cluster_directory, *clock, config, &room_webhooks)),
         context(*ioc, *clock, *directory, metrics),
         public_router(context),

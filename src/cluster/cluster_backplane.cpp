@@ -43,9 +43,14 @@ std::shared_ptr<ClusterBackplane> ClusterBackplane::create(asio::any_io_executor
           spdlog::warn("cluster: an event of an unknown kind on {} was ignored", self->channel());
           return;
         }
-        if (self->on_event_) self->on_event_(*event);
+        if (event->kind == NodeEvent::Kind::hook) {
+          if (self->on_hook_) self->on_hook_(*event);
+        } else if (self->on_event_) {
+          self->on_event_(*event);
+        }
       });
   backplane->subscriber_->subscribe(backplane->channel());
+  backplane->subscriber_->subscribe(backplane->hooks_channel());
   backplane->redis_->on_connected([weak] {
     if (auto self = weak.lock()) self->connected();
   });
@@ -70,6 +75,10 @@ ClusterBackplane::ClusterBackplane(asio::any_io_executor executor, BackplaneOpti
 
 void ClusterBackplane::on_event(std::function<void(const NodeEvent&)> handler) {
   on_event_ = std::move(handler);
+}
+
+void ClusterBackplane::on_hook(std::function<void(const NodeEvent&)> handler) {
+  on_hook_ = std::move(handler);
 }
 void ClusterBackplane::on_restore_needed(std::function<void()> handler) {
   on_restore_needed_ = std::move(handler);
@@ -165,7 +174,9 @@ void ClusterBackplane::schedule_heartbeat() {
 // Dead nodes first (their peers become away), then away peers whose grace ran out.
 void ClusterBackplane::sweep() {
   if (stopped_ || !redis_->connected()) return;
-  run("reap", {milliseconds(options_.resume_grace), std::to_string(options_.sweep_batch)},
+  // This node emits the webhook events of the changes its sweep makes.
+  run("reap",
+      {milliseconds(options_.resume_grace), std::to_string(options_.sweep_batch), node_id()},
       [self = shared_from_this()](RedisReply reply) {
         if (reply.is_error()) {
           spdlog::warn("cluster: reap failed: {}", reply.text);
@@ -178,9 +189,10 @@ void ClusterBackplane::sweep() {
           self->sweep();  // more to do: go on before expiring
           return;
         }
-        self->run("expire", {std::to_string(self->options_.sweep_batch)}, [](RedisReply reply) {
-          if (reply.is_error()) spdlog::warn("cluster: expire failed: {}", reply.text);
-        });
+        self->run("expire", {std::to_string(self->options_.sweep_batch), self->node_id()},
+                  [](RedisReply reply) {
+                    if (reply.is_error()) spdlog::warn("cluster: expire failed: {}", reply.text);
+                  });
       });
 }
 

@@ -40,8 +40,12 @@ class ClusterBackplane : public std::enable_shared_from_this<ClusterBackplane> {
                                                   BackplaneOptions options);
 
   // Set before start(); all run on the command connection's strand, except
-  // on_event, which runs on the subscriber's. None is called after stop().
+  // on_event and on_hook, which run on the subscriber's. None is called after stop().
   void on_event(std::function<void(const NodeEvent&)> handler);
+  // The `hook` events of hooks_channel() (webhook events of this node's
+  // changes) go here instead; without a handler they are ignored. Set before
+  // start().
+  void on_hook(std::function<void(const NodeEvent&)> handler);
   // The heartbeat found the node's record missing (first start, Redis restarted
   // empty, or the node was cut off long enough to be reaped): register the
   // node's peers again (the `restore` script).
@@ -65,6 +69,8 @@ class ClusterBackplane : public std::enable_shared_from_this<ClusterBackplane> {
   // The command connection's strand (for the timers of the backplane's users).
   boost::asio::any_io_executor executor() { return redis_->strand(); }
   std::string channel() const { return "parley:ch:" + options_.node_id; }
+  // The webhook events of the changes this node makes (kind `hook`).
+  std::string hooks_channel() const { return "parley:hooks:" + options_.node_id; }
 
  private:
   ClusterBackplane(boost::asio::any_io_executor executor, BackplaneOptions options);
@@ -87,6 +93,7 @@ class ClusterBackplane : public std::enable_shared_from_this<ClusterBackplane> {
   std::atomic<bool> ready_{false};
 
   std::function<void(const NodeEvent&)> on_event_;
+  std::function<void(const NodeEvent&)> on_hook_;
   std::function<void()> on_restore_needed_;
   std::function<void(bool)> on_ready_changed_;
 };

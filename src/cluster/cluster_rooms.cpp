@@ -1,5 +1,7 @@
 #include "cluster/cluster_rooms.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 namespace parley {
@@ -172,26 +174,42 @@ void ClusterRooms::seal(const std::string& id, std::size_t most, std::vector<std
   });
 }
 
+namespace {
+
+ClusterRelay relay_from(const RedisReply& reply) {
+  ClusterRelay result;
+  if (shaped(reply, "relay")) {
+    const std::string& outcome = reply.elements[0].text;
+    using S = ClusterRelay::Status;
+    if (outcome == "ok" && reply.elements.size() == 3) {
+      result.status = S::ok;
+      result.here = strings(reply.elements[1]);
+      result.receivers =
+          static_cast<std::size_t>(std::max<long long>(0, reply.elements[2].integer));
+    } else if (outcome == "not_in_room") {
+      result.status = S::not_in_room;
+    } else if (outcome == "unknown_peer") {
+      result.status = S::unknown_peer;
+    } else if (outcome == "no_room") {
+      result.status = S::no_room;
+    }
+  }
+  return result;
+}
+
+}  // namespace
+
 void ClusterRooms::relay(const std::string& from, const std::string& to, std::size_t most,
                          const std::string& type, const std::string& text,
                          std::function<void(ClusterRelay)> done) {
   run("relay", {from, node_id(), to, std::to_string(most), type, text},
-      [done = std::move(done)](RedisReply reply) {
-        ClusterRelay result;
-        if (shaped(reply, "relay")) {
-          const std::string& outcome = reply.elements[0].text;
-          using S = ClusterRelay::Status;
-          if (outcome == "ok" && reply.elements.size() == 2) {
-            result.status = S::ok;
-            result.here = strings(reply.elements[1]);
-          } else if (outcome == "not_in_room") {
-            result.status = S::not_in_room;
-          } else if (outcome == "unknown_peer") {
-            result.status = S::unknown_peer;
-          }
-        }
-        done(std::move(result));
-      });
+      [done = std::move(done)](RedisReply reply) { done(relay_from(reply)); });
+}
+
+void ClusterRooms::send_to_room(const std::string& room, const std::string& to, std::size_t most,
+                                const std::string& text, std::function<void(ClusterRelay)> done) {
+  run("relay", {"", node_id(), to, std::to_string(most), "server-message", text, room},
+      [done = std::move(done)](RedisReply reply) { done(relay_from(reply)); });
 }
 
 void ClusterRooms::claim(const std::string& token, const std::string& new_token,

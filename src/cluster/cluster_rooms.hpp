@@ -51,9 +51,10 @@ struct ClusterLeave {
 };
 
 struct ClusterRelay {
-  enum class Status { ok, not_in_room, unknown_peer, failed };
+  enum class Status { ok, not_in_room, unknown_peer, no_room, failed };
   Status status = Status::failed;
   std::vector<std::string> here;  // receivers on this node (delivered in process)
+  std::size_t receivers = 0;      // every receiver, this node's included
 };
 
 struct ClusterClaim {
@@ -124,6 +125,9 @@ class ClusterRooms {
   void relay(const std::string& from, const std::string& to, std::size_t most,
              const std::string& type, const std::string& text,
              std::function<void(ClusterRelay)> done);
+  // A server message (no sender) to `room`, or to its peer `to` only; as relay.
+  void send_to_room(const std::string& room, const std::string& to, std::size_t most,
+                    const std::string& text, std::function<void(ClusterRelay)> done);
   void claim(const std::string& token, const std::string& new_token,
              const std::string& provisional_id, std::function<void(ClusterClaim)> done);
   void room(const std::string& name, std::function<void(bool ok, std::optional<ClusterRoom>)> done);

@@ -15,6 +15,7 @@ std::optional<NodeEvent::Kind> kind_of(const std::string& name) {
   if (name == "seal") return Kind::seal;
   if (name == "superseded") return Kind::superseded;
   if (name == "updated") return Kind::updated;
+  if (name == "hook") return Kind::hook;
   return std::nullopt;
 }
 

@@ -20,6 +20,7 @@ struct NodeEvent {
     seal,        // this node's lost peer `id`: hand over what is held for it
     superseded,  // peer `id` (on this node) was resumed elsewhere: close its connection
     updated,     // `id` of `room` changed its metadata to `meta`
+    hook,        // a webhook event this node made (`type`: room-started...; `seq`)
   };
   Kind kind = Kind::relay;
   std::string room;

@@ -64,10 +64,12 @@ RoomInfo room_info(ClusterRoom room) {
 }  // namespace
 
 std::string RedisRoomDirectory::envelope(const RelayedMessage& message) {
-  return json{{"type", message.type},         {"room", message.room},
-              {"from", message.sender},       {"data", message.shape == RelayShape::data},
-              {"has_from", message.has_from}, {"text", message.text}}
-      .dump();
+  json out{{"type", message.type},         {"room", message.room},
+           {"from", message.sender},       {"data", message.shape == RelayShape::data},
+           {"has_from", message.has_from}, {"text", message.text}};
+  // Only a server message (the admin API's) says so: relays stay as they were.
+  if (message.shape == RelayShape::server) out["server"] = true;
+  return out.dump();
 }
 
 SharedMessage RedisRoomDirectory::from_envelope(const std::string& text) {
@@ -77,17 +79,24 @@ SharedMessage RedisRoomDirectory::from_envelope(const std::string& text) {
   draft.type = parsed.value("type", "");
   draft.text = parsed.value("text", "");
   draft.has_from = parsed.value("has_from", false);
-  draft.shape = parsed.value("data", false) ? RelayShape::data : RelayShape::signal;
+  draft.shape = parsed.value("server", false) ? RelayShape::server
+                : parsed.value("data", false) ? RelayShape::data
+                                              : RelayShape::signal;
   return std::make_shared<const RelayedMessage>(std::move(draft), parsed.value("room", ""),
                                                 parsed.value("from", ""));
 }
 
 std::shared_ptr<RedisRoomDirectory> RedisRoomDirectory::create(
-    std::shared_ptr<ClusterBackplane> backplane, const DirectoryLimits& limits) {
-  auto directory = std::shared_ptr<RedisRoomDirectory>(new RedisRoomDirectory(backplane, limits));
+    std::shared_ptr<ClusterBackplane> backplane, const DirectoryLimits& limits,
+    RoomLifecycle* lifecycle) {
+  auto directory =
+      std::shared_ptr<RedisRoomDirectory>(new RedisRoomDirectory(backplane, limits, lifecycle));
   std::weak_ptr<RedisRoomDirectory> weak = directory;
   backplane->on_event([weak](const NodeEvent& event) {
     if (auto self = weak.lock()) self->on_event(event);
+  });
+  backplane->on_hook([weak](const NodeEvent& event) {
+    if (auto self = weak.lock()) self->on_hook(event);
   });
   backplane->on_restore_needed([weak] {
     if (auto self = weak.lock()) self->restore();
@@ -96,8 +105,11 @@ std::shared_ptr<RedisRoomDirectory> RedisRoomDirectory::create(
 }
 
 RedisRoomDirectory::RedisRoomDirectory(std::shared_ptr<ClusterBackplane> backplane,
-                                       const DirectoryLimits& limits)
-    : backplane_(backplane), scripts_(std::move(backplane)), limits_(limits) {}
+                                       const DirectoryLimits& limits, RoomLifecycle* lifecycle)
+    : backplane_(backplane),
+      lifecycle_(lifecycle),
+      scripts_(std::move(backplane)),
+      limits_(limits) {}
 
 void RedisRoomDirectory::set_limits(const DirectoryLimits& limits) {
   std::lock_guard lock(mutex_);
@@ -303,6 +315,53 @@ RoomDirectory::RelayStatus RedisRoomDirectory::relay(const std::string& id, cons
                                : "the room changed under it");
                    });
   return RelayStatus::ok;
+}
+
+void RedisRoomDirectory::send_server_message(const std::string& room, const std::string* to,
+                                             std::string data, ServerMessageDone done) {
+  RelayDraft draft{"server-message", std::move(data), false, RelayShape::server};
+  auto message = std::make_shared<const RelayedMessage>(std::move(draft), room, "");
+  // As a relay: this node's receivers (known from its mirror of the room) at
+  // once, the others through the relay script, which also checks the room and
+  // `to`, counts the receivers and keeps for away ones.
+  std::vector<std::string> told;
+  std::size_t most;
+  {
+    std::lock_guard lock(mutex_);
+    most = limits_.resume_buffer_messages;
+    if (auto members = rooms_.find(room); members != rooms_.end()) {
+      for (const auto& member : members->second) {
+        if ((to && member != *to) || !live_here_locked(member)) continue;
+        deliver_relay_locked(peers_.at(member), message);
+        told.push_back(member);
+      }
+    }
+  }
+  scripts_.send_to_room(room, to ? *to : "", most, envelope(*message),
+                        [self = shared_from_this(), message, told = std::move(told),
+                         done = std::move(done)](ClusterRelay reply) {
+                          using S = ClusterRelay::Status;
+                          switch (reply.status) {
+                            case S::ok: {
+                              // Receivers here that the mirror did not know yet (a join racing
+                              // with this message) get it now.
+                              std::lock_guard lock(self->mutex_);
+                              for (const auto& id : reply.here)
+                                if (std::find(told.begin(), told.end(), id) == told.end() &&
+                                    self->live_here_locked(id))
+                                  self->deliver_relay_locked(self->peers_.at(id), message);
+                              break;
+                            }
+                            case S::no_room:
+                              return done({ServerMessageStatus::no_such_room});
+                            case S::unknown_peer:
+                              return done({ServerMessageStatus::no_such_peer});
+                            case S::not_in_room:
+                            case S::failed:
+                              return done({ServerMessageStatus::unavailable});
+                          }
+                          done({ServerMessageStatus::delivered, reply.receivers});
+                        });
 }
 
 void RedisRoomDirectory::end(const std::string& id, const PeerLink* link) {
@@ -573,6 +632,30 @@ void RedisRoomDirectory::on_event(const NodeEvent& event) {
       forget_locked(event.id, false);
       break;
     }
+    case K::hook:  // the backplane hands these to on_hook
+      break;
+  }
+}
+
+// A change this node made, as its script numbered it (lib.lua `hook`). They
+// arrive in the order the scripts ran, on the subscriber's strand.
+void RedisRoomDirectory::on_hook(const NodeEvent& event) {
+  if (!lifecycle_ || event.seq <= 0) return;
+  const auto seq = static_cast<std::uint64_t>(event.seq);
+  const std::string& type = event.type;
+  if (type == "room-started") {
+    lifecycle_->room_started(event.room, seq);
+  } else if (type == "room-finished") {
+    lifecycle_->room_finished(event.room, seq);
+  } else if (type == "peer-joined") {
+    lifecycle_->peer_joined(event.room, event.id, meta_from(event.meta), seq);
+  } else if (type == "peer-updated") {
+    lifecycle_->peer_updated(event.room, event.id, meta_from(event.meta), seq);
+  } else if (type == "peer-left") {
+    if (auto reason = reason_from(event.reason))
+      lifecycle_->peer_left(event.room, event.id, meta_from(event.meta), *reason, seq);
+  } else {
+    spdlog::warn("cluster: a webhook event of an unknown type {:?} was ignored", type);
   }
 }
 

@@ -30,6 +30,7 @@
 #include "cluster/cluster_backplane.hpp"
 #include "cluster/cluster_rooms.hpp"
 #include "rooms/room_directory.hpp"
+#include "rooms/room_lifecycle.hpp"
 
 namespace parley {
 
@@ -37,9 +38,12 @@ class RedisRoomDirectory final : public RoomDirectory,
                                  public std::enable_shared_from_this<RedisRoomDirectory> {
  public:
   // Sets the backplane's event and restore handlers: create it before the
-  // backplane starts.
+  // backplane starts. `lifecycle` (optional, outlives the directory) hears of
+  // the room and seat changes this node makes, numbered by Redis (the `hook`
+  // events of the node's hooks channel), so each is told once cluster-wide.
   static std::shared_ptr<RedisRoomDirectory> create(std::shared_ptr<ClusterBackplane> backplane,
-                                                    const DirectoryLimits& limits);
+                                                    const DirectoryLimits& limits,
+                                                    RoomLifecycle* lifecycle = nullptr);
 
   void set_limits(const DirectoryLimits& limits) override;
   Connected connect(std::shared_ptr<PeerLink> link) override;
@@ -51,6 +55,8 @@ class RedisRoomDirectory final : public RoomDirectory,
                std::function<void(bool)> done) override;
   void leave(const std::string& id, LeaveDone done) override;
   RelayStatus relay(const std::string& id, const std::string* to, RelayDraft draft) override;
+  void send_server_message(const std::string& room, const std::string* to, std::string data,
+                           ServerMessageDone done) override;
   void end(const std::string& id, const PeerLink* link) override;
   void lost(const std::string& id, PeerLink* link) override;
   void resume(const std::string& token, const std::string& provisional_id,
@@ -106,8 +112,10 @@ class RedisRoomDirectory final : public RoomDirectory,
     std::vector<SharedMessage> waiting;
   };
 
-  RedisRoomDirectory(std::shared_ptr<ClusterBackplane> backplane, const DirectoryLimits& limits);
+  RedisRoomDirectory(std::shared_ptr<ClusterBackplane> backplane, const DirectoryLimits& limits,
+                     RoomLifecycle* lifecycle);
   void on_event(const NodeEvent& event);
+  void on_hook(const NodeEvent& event);
   void restore();
   void claim_finished();
   void claim(std::string token, std::string provisional_id, std::shared_ptr<PeerLink> link,
@@ -123,6 +131,7 @@ class RedisRoomDirectory final : public RoomDirectory,
   bool live_here_locked(const std::string& id) const;
 
   std::weak_ptr<ClusterBackplane> backplane_;  // owned by the daemon (see ClusterRooms)
+  RoomLifecycle* const lifecycle_;
   std::atomic<std::uint64_t> relays_lost_{0};
   std::atomic<bool> relays_failing_{false};  // the last relay script failed: logged once
   mutable ClusterRooms scripts_;

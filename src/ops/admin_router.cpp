@@ -42,6 +42,37 @@ bool token_matches(std::string_view header, const std::string& token) {
   return CRYPTO_memcmp(header.data() + kScheme.size(), token.data(), token.size()) == 0;
 }
 
+// The body of POST /admin/rooms/{room}/messages: a JSON object with `data`
+// (any JSON, required) and an optional `to` (a peer id).
+struct ServerMessageRequest {
+  std::string data;  // compact JSON
+  std::optional<std::string> to;
+};
+
+std::optional<ServerMessageRequest> parse_server_message(const std::string& body,
+                                                         std::string& why) {
+  json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object()) {
+    why =
+        "the body must be a JSON object: {\"data\": <any JSON>, \"to\": \"<peer id>\" (optional)}";
+    return std::nullopt;
+  }
+  const auto data = parsed.find("data");
+  if (data == parsed.end()) {
+    why = "`data` is required (any JSON value)";
+    return std::nullopt;
+  }
+  ServerMessageRequest request{data->dump(-1, ' ', false, json::error_handler_t::replace), {}};
+  if (const auto to = parsed.find("to"); to != parsed.end()) {
+    if (!to->is_string()) {
+      why = "`to` must be a peer id (a string)";
+      return std::nullopt;
+    }
+    request.to = to->get<std::string>();
+  }
+  return request;
+}
+
 }  // namespace
 
 http::message_generator AdminRouter::handle(const HttpRequest& request) {
@@ -103,6 +134,11 @@ http::message_generator AdminRouter::handle(const HttpRequest& request) {
       return json_response(http::status::ok, {{"closed", segments[2]}});
     }
   }
+  if (segments.size() == 4 && segments[1] == "rooms" && segments[3] == "messages") {
+    if (method != http::verb::post)
+      return text_response(request, http::status::method_not_allowed, "method not allowed\n");
+    return send_server_message(request, segments[2]);
+  }
   if (segments.size() == 3 && segments[1] == "peers" && method == http::verb::delete_) {
     if (!wait_for<bool>(
             [&](auto done) { context_.directory.kick_peer(segments[2], std::move(done)); }))
@@ -117,6 +153,51 @@ http::message_generator AdminRouter::handle(const HttpRequest& request) {
     return json_response(http::status::ok, {{"reloaded", true}});
   }
   return text_response(request, http::status::not_found, "not found\n");
+}
+
+}  // namespace parley
+
+namespace parley {
+
+http::message_generator AdminRouter::send_server_message(const HttpRequest& request,
+                                                         const std::string& room) {
+  auto json_response = [&](http::status status, const json& body) {
+    return text_response(request, status,
+                         body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n",
+                         "application/json");
+  };
+  std::string why;
+  auto message = parse_server_message(request.body(), why);
+  if (!message) return json_response(http::status::bad_request, {{"error", why}});
+  // A peer gets at most limits.max_message_bytes in one message, as from a
+  // room-mate: the native frame {"type":"server-message","room":R,"data":D}.
+  const std::size_t most = context_.config()->limits.max_message_bytes;
+  const RelayedMessage probe(RelayDraft{"server-message", message->data, false, RelayShape::server},
+                             room, "");
+  if (probe.frame_size() > most)
+    return json_response(
+        http::status::payload_too_large,
+        {{"error", "the message (" + std::to_string(probe.frame_size()) +
+                       " bytes as a frame) is larger than limits.max_message_bytes (" +
+                       std::to_string(most) + ")"}});
+  using S = RoomDirectory::ServerMessageStatus;
+  const auto result = wait_for<RoomDirectory::ServerMessageResult>([&](auto done) {
+    context_.directory.send_server_message(room, message->to ? &*message->to : nullptr,
+                                           std::move(message->data), std::move(done));
+  });
+  switch (result.status) {
+    case S::delivered:
+      spdlog::debug("admin sent a server message to {} peer(s)", result.receivers);
+      return json_response(http::status::ok, {{"delivered", result.receivers}});
+    case S::no_such_room:
+      return json_response(http::status::not_found, {{"error", "no such room"}});
+    case S::no_such_peer:
+      return json_response(http::status::not_found, {{"error", "`to` is not a peer of the room"}});
+    case S::unavailable:
+      break;
+  }
+  return json_response(http::status::service_unavailable,
+                       {{"error", "the room directory is unavailable (Redis); try again"}});
 }
 
 }  // namespace parley

@@ -22,6 +22,10 @@ class AdminRouter final : public HttpRouter {
   boost::beast::http::message_generator handle(const HttpRequest& request);
 
  private:
+  // POST /admin/rooms/{room}/messages (integration-v1.md "Server messages").
+  boost::beast::http::message_generator send_server_message(const HttpRequest& request,
+                                                            const std::string& room);
+
   ServerContext& context_;
 };
 

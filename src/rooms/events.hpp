@@ -51,6 +51,10 @@ enum class RelayShape : std::uint8_t {
   signal,
   // Any JSON value: application data, relayed as a `message` carrying it.
   data,
+  // Any JSON value from the application (the admin API's server messages,
+  // integration-v1.md): no sender; each dialect writes it as its
+  // `server-message`.
+  server,
 };
 
 // What a sender hands to the directory; the directory adds room and sender.
@@ -89,8 +93,12 @@ class RelayedMessage {
   const RelayShape shape;
 
   // The size of what a receiver gets, for the kept buffer's byte cap: the text
-  // with the sender named in it (`"from":"<sender>",`).
-  std::size_t frame_size() const { return text.size() + sender.size() + 10; }
+  // with the sender named in it (`"from":"<sender>",`), or a server message's
+  // `{"type":"server-message","room":"<room>","data":<text>}`.
+  std::size_t frame_size() const {
+    if (shape == RelayShape::server) return text.size() + room.size() + 43;
+    return text.size() + sender.size() + 10;
+  }
 
   // The encoding of `slot`, made by `encode()` (returning std::string) the
   // first time. The text shares the message's ownership: no allocation per

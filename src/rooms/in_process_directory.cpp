@@ -98,7 +98,7 @@ InProcessDirectory::JoinResult InProcessDirectory::join_locked(const std::string
   if (room_it == rooms_.end()) {
     room_it = rooms_.emplace(room_name, Room{{}, clock_.unix_now(), options.max_peers}).first;
     spdlog::debug("room created ({} rooms)", rooms_.size());
-    if (lifecycle_) lifecycle_->room_started(room_name);
+    if (lifecycle_) lifecycle_->room_started(room_name, 0);
   }
   Room& room = room_it->second;
   JoinResult result{JoinStatus::joined, room.peers, meta_of_locked(room.peers)};
@@ -111,7 +111,7 @@ InProcessDirectory::JoinResult InProcessDirectory::join_locked(const std::string
   peer.room = room_name;
   ++seated_;
   tell_watchers_locked(room_name, id, joined, true);
-  if (lifecycle_) lifecycle_->peer_joined(room_name, id, peer.meta);
+  if (lifecycle_) lifecycle_->peer_joined(room_name, id, peer.meta, 0);
   return result;
 }
 
@@ -135,7 +135,7 @@ InProcessDirectory::MetaResult InProcessDirectory::update_meta_locked(const std:
   for (const auto& other : rooms_.at(peer.room).peers)
     if (other != id) deliver_locked(peers_.at(other), updated);
   tell_watchers_locked(peer.room, id, updated, true);
-  if (lifecycle_) lifecycle_->peer_updated(peer.room, id, peer.meta);
+  if (lifecycle_) lifecycle_->peer_updated(peer.room, id, peer.meta, 0);
   return {MetaStatus::updated, peer.room};
 }
 
@@ -222,7 +222,7 @@ void InProcessDirectory::remove_from_room_locked(Peer& peer, LeaveReason reason,
   --seated_;
   const std::string room_name = peer.room;
   peer.room.clear();
-  if (lifecycle_) lifecycle_->peer_left(room_name, peer.id, peer.meta, reason);
+  if (lifecycle_) lifecycle_->peer_left(room_name, peer.id, peer.meta, reason, 0);
   // The metadata and grants belong to the seat.
   peer.meta = nlohmann::json::object();
   peer.meta_pinned = false;
@@ -235,7 +235,7 @@ void InProcessDirectory::remove_from_room_locked(Peer& peer, LeaveReason reason,
   if (room.peers.empty()) {
     rooms_.erase(room_it);
     spdlog::debug("room destroyed ({} rooms)", rooms_.size());
-    if (lifecycle_) lifecycle_->room_finished(room_name);
+    if (lifecycle_) lifecycle_->room_finished(room_name, 0);
   }
 }
 
@@ -287,6 +287,31 @@ InProcessDirectory::RelayStatus InProcessDirectory::relay(const std::string& id,
   for (const auto& other : room.peers)
     if (other != id) deliver_locked(peers_.at(other), event);
   return RelayStatus::ok;
+}
+
+void InProcessDirectory::send_server_message(const std::string& room_name, const std::string* to,
+                                             std::string data, ServerMessageDone done) {
+  ServerMessageResult result{ServerMessageStatus::delivered};
+  {
+    std::lock_guard lock(mutex_);
+    auto room = rooms_.find(room_name);
+    if (room == rooms_.end()) {
+      result.status = ServerMessageStatus::no_such_room;
+    } else if (to && std::find(room->second.peers.begin(), room->second.peers.end(), *to) ==
+                         room->second.peers.end()) {
+      result.status = ServerMessageStatus::no_such_peer;
+    } else {
+      RelayDraft draft{"server-message", std::move(data), false, RelayShape::server};
+      const Event event =
+          RelayEvent{std::make_shared<const RelayedMessage>(std::move(draft), room_name, "")};
+      for (const auto& id : room->second.peers) {
+        if (to && id != *to) continue;
+        deliver_locked(peers_.at(id), event);
+        ++result.receivers;
+      }
+    }
+  }
+  done(result);
 }
 
 void InProcessDirectory::erase_peer_locked(const std::string& id) {

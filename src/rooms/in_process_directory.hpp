@@ -35,6 +35,8 @@ class InProcessDirectory final : public RoomDirectory {
                std::function<void(bool)> done) override;
   void leave(const std::string& id, LeaveDone done) override;
   RelayStatus relay(const std::string& id, const std::string* to, RelayDraft draft) override;
+  void send_server_message(const std::string& room, const std::string* to, std::string data,
+                           ServerMessageDone done) override;
   void end(const std::string& id, const PeerLink* link) override;
   void lost(const std::string& id, PeerLink* link) override;
   void resume(const std::string& token, const std::string& provisional_id,

@@ -151,6 +151,20 @@ class RoomDirectory {
   // `forbidden` when the sender's join token does not grant `draft.type`.
   virtual RelayStatus relay(const std::string& id, const std::string* to, RelayDraft draft) = 0;
 
+  // A message from the application (the admin API's server messages,
+  // integration-v1.md) to every peer of `room`, or to `to` only: a
+  // RelayedMessage of shape `server` (no sender) on the path of a relay, so an
+  // away peer keeps it for its resume, in order with relayed messages; each
+  // dialect encodes it once. Watchers get nothing. `data` is compact JSON.
+  enum class ServerMessageStatus { delivered, no_such_room, no_such_peer, unavailable };
+  struct ServerMessageResult {
+    ServerMessageStatus status;
+    std::size_t receivers = 0;  // peers it went to (away ones included), cluster-wide
+  };
+  using ServerMessageDone = std::function<void(ServerMessageResult)>;
+  virtual void send_server_message(const std::string& room, const std::string* to, std::string data,
+                                   ServerMessageDone done) = 0;
+
   // The session ended at once (close frame, leave-and-close, server close
   // code): the others get PeerLeftEvent `disconnect` and the seat is freed.
   // No-op when `link` no longer owns the peer (a resume took it over).

@@ -1,9 +1,11 @@
 #include "webhooks/http_post.hpp"
 
+#include <exception>
 #include <optional>
 
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -107,7 +109,9 @@ class Attempt : public std::enable_shared_from_this<Attempt<Stream>> {
           return fail("cannot set the TLS server name");
         if (SSL_set1_host(ssl, host.c_str()) != 1) return fail("cannot set the expected host");
       }
-      stream_.set_verify_mode(net::ssl::verify_peer);
+      beast::error_code ec;
+      stream_.set_verify_mode(net::ssl::verify_peer, ec);
+      if (ec) return fail("cannot require verification: " + ec.message());
       stream_.async_handshake(net::ssl::stream_base::client,
                               [self = this->shared_from_this()](beast::error_code ec) {
                                 if (ec) return self->fail("TLS handshake: " + ec.message());
@@ -172,28 +176,45 @@ class Attempt : public std::enable_shared_from_this<Attempt<Stream>> {
 
 void http_post(net::io_context& ioc, std::shared_ptr<net::ssl::context> tls,
                HttpPostRequest request, std::function<void(HttpPostResult)> done) {
-  if (request.url.https) {
-    if (!tls) {
-      done({0, "https:// needs a TLS context"});
-      return;
+  if (request.url.https && !tls) {
+    done({0, "https:// needs a TLS context"});
+    return;
+  }
+  // What can fail before the attempt runs (no memory for the socket or the
+  // TLS state: asio throws) is a failed attempt like any other, so no
+  // exception leaves the caller's handler.
+  auto fallback = done;
+  try {
+    if (request.url.https) {
+      std::make_shared<Attempt<beast::ssl_stream<beast::tcp_stream>>>(
+          ioc, std::move(tls), std::move(request), std::move(done))
+          ->start();
+    } else {
+      std::make_shared<Attempt<beast::tcp_stream>>(ioc, nullptr, std::move(request),
+                                                   std::move(done))
+          ->start();
     }
-    std::make_shared<Attempt<beast::ssl_stream<beast::tcp_stream>>>(
-        ioc, std::move(tls), std::move(request), std::move(done))
-        ->start();
-  } else {
-    std::make_shared<Attempt<beast::tcp_stream>>(ioc, nullptr, std::move(request), std::move(done))
-        ->start();
+  } catch (const std::exception& e) {
+    fallback({0, std::string("cannot start the attempt: ") + e.what()});
   }
 }
 
 std::shared_ptr<net::ssl::context> make_client_tls_context(const std::string& ca_file) {
   auto context = std::make_shared<net::ssl::context>(net::ssl::context::tls_client);
-  context->set_verify_mode(net::ssl::verify_peer);
-  if (ca_file.empty()) {
-    context->set_default_verify_paths();
-  } else {
-    context->load_verify_file(ca_file);
+  // Without its CA certificates the context verifies no receiver: every
+  // https:// attempt then fails (logged, retried, counted), nothing throws.
+  boost::system::error_code ec;
+  context->set_verify_mode(net::ssl::verify_peer, ec);
+  if (!ec) {
+    if (ca_file.empty()) {
+      context->set_default_verify_paths(ec);
+    } else {
+      context->load_verify_file(ca_file, ec);
+    }
   }
+  if (ec)
+    spdlog::error("webhooks: cannot load the CA certificates{}: {}",
+                  ca_file.empty() ? "" : " of " + ca_file, ec.message());
   return context;
 }
 

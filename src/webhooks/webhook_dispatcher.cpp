@@ -98,9 +98,11 @@ class WebhookDispatcher::Core : public std::enable_shared_from_this<Core> {
   std::size_t waiting() const { return waiting_.load(); }
 
  private:
-  // The room's seq for this event (under mutex_): room-started restarts it at
-  // 1, room-finished ends it.
+  // The room's seq for this event (under mutex_): the one it carries when the
+  // room directory numbered it, else room-started restarts it at 1,
+  // room-finished ends it.
   std::uint64_t next_seq(const WebhookEvent& event) {
+    if (event.seq != 0) return event.seq;
     if (event.type == WebhookEventType::room_started) {
       seqs_[event.room] = 1;
       return 1;
@@ -206,13 +208,21 @@ class WebhookDispatcher::Core : public std::enable_shared_from_this<Core> {
   void send(DeliveryQueue::Attempt attempt) {
     const auto url = urls_.find(attempt.url);
     if (url == urls_.end()) return;  // cannot happen: the queue holds configured URLs only
+    auto signature = options_.sign(active_.secret, clock_.unix_now(), attempt.event->body);
+    if (!signature) {
+      // OpenSSL failed to sign (out of memory): a failed attempt, retried
+      // like any other, after the caller's loop (finished() pumps again).
+      net::post(strand_, [self = shared_from_this(), attempt = std::move(attempt)] {
+        self->finished(attempt, HttpPostResult{0, "signing failed (OpenSSL HMAC)"});
+      });
+      return;
+    }
     HttpPostRequest request;
     request.url = url->second;
     request.body = attempt.event->body;
     request.timeout = to_duration(active_.timeout);
     request.headers = {{"Content-Type", "application/json"},
-                       {std::string(kSignatureHeader),
-                        webhook_signature(active_.secret, clock_.unix_now(), attempt.event->body)}};
+                       {std::string(kSignatureHeader), std::move(*signature)}};
     http_post(ioc_, tls_, std::move(request),
               [self = shared_from_this(), attempt = std::move(attempt)](HttpPostResult result) {
                 net::post(self->strand_, [self, attempt, result = std::move(result)] {

@@ -15,6 +15,7 @@
 #include "base/clock.hpp"
 #include "webhooks/delivery_queue.hpp"
 #include "webhooks/webhook_event.hpp"
+#include "webhooks/webhook_signature.hpp"
 #include "webhooks/webhook_stats.hpp"
 
 namespace parley {
@@ -42,6 +43,7 @@ class WebhookDispatcher final : public WebhookSink {
     RetryPolicy retry;               // the contract's schedule by default; tests shorten it
     std::size_t max_in_flight = 64;  // HTTP attempts running at once, over every URL
     std::string ca_file;             // tests only: trust this CA instead of the system store
+    WebhookSigner sign = webhook_signature;  // tests only: a signer that fails
   };
 
   // `ioc`, `clock` and `stats` must outlive the dispatcher's work on `ioc`
@@ -54,7 +56,8 @@ class WebhookDispatcher final : public WebhookSink {
   WebhookDispatcher(const WebhookDispatcher&) = delete;
   WebhookDispatcher& operator=(const WebhookDispatcher&) = delete;
 
-  // Stamps the event (unique id, the room's next seq, Unix ms) and queues it
+  // Stamps the event (unique id, the room's next seq unless it carries one,
+  // Unix ms) and queues it
   // for every URL; when max_queue events wait already, drops it (logged,
   // counted). Thread-safe; never blocks on I/O. Without URLs only the room's
   // seq moves on.

@@ -19,6 +19,9 @@ struct WebhookEvent {
   std::string peer;                                // peer events only
   nlohmann::json meta = nlohmann::json::object();  // peer events only; {} when none
   std::string reason;  // peer-left only: leave, disconnect, timeout, kicked
+  // Its number in the room's history when the room directory numbered it (a
+  // cluster's, so that every node agrees); 0: the dispatcher numbers it.
+  std::uint64_t seq = 0;
 
   static WebhookEvent room_started(std::string room);
   static WebhookEvent room_finished(std::string room);

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -11,7 +13,12 @@ namespace parley {
 
 inline constexpr std::string_view kSignatureHeader = "Parley-Signature";
 
-std::string webhook_signature(std::string_view secret, std::int64_t unix_seconds,
-                              std::string_view body);
+// Nothing when OpenSSL's HMAC fails.
+std::optional<std::string> webhook_signature(std::string_view secret, std::int64_t unix_seconds,
+                                             std::string_view body);
+
+// What signs a delivery (webhook_signature; tests inject a failing one).
+using WebhookSigner = std::function<std::optional<std::string>(
+    std::string_view secret, std::int64_t unix_seconds, std::string_view body)>;
 
 }  // namespace parley

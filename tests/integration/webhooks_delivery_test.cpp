@@ -2,6 +2,8 @@
 // the signature (checked with OpenSSL's EVP HMAC), retries until a receiver
 // recovers, per-room order, a hanging receiver that holds back only its room,
 // queue overflow, URL changes on reload, and https:// with a test CA.
+#include <atomic>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -11,6 +13,7 @@
 #include "harness.hpp"
 #include "webhook_receiver.hpp"
 #include "webhooks/webhook_dispatcher.hpp"
+#include "webhooks/webhook_signature.hpp"
 
 namespace parley::test {
 namespace {
@@ -155,6 +158,44 @@ TEST(WebhookDelivery, AFailingReceiverGetsEverythingInOrderOnceItRecovers) {
   EXPECT_TRUE(TestServer::eventually([&] { return rig.stats().ok.load() == 5; }));
   EXPECT_EQ(rig.stats().retry.load(), 4u);
   EXPECT_EQ(rig.stats().dropped.load(), 0u);
+}
+
+TEST(WebhookDelivery, AnEventNumberedByTheDirectoryKeepsItsSeq) {
+  WebhookReceiver receiver;
+  Rig rig(settings_for({receiver.url()}));
+  // As a cluster node publishes them: numbered in Redis, some by other nodes.
+  auto joined = WebhookEvent::peer_joined("c", "p");
+  joined.seq = 4;
+  auto left = WebhookEvent::peer_left("c", "p", "leave");
+  left.seq = 6;
+  rig.dispatcher().publish(joined);
+  rig.dispatcher().publish(left);
+  rig.dispatcher().publish(WebhookEvent::room_started("d"));  // unnumbered: 1
+  ASSERT_TRUE(receiver.await_delivered(3));
+  EXPECT_EQ(seqs_of(receiver.delivered(), "c"), (std::vector<std::uint64_t>{4, 6}));
+  EXPECT_EQ(seqs_of(receiver.delivered(), "d"), (std::vector<std::uint64_t>{1}));
+}
+
+TEST(WebhookDelivery, ASigningFailureIsAFailedAttemptRetriedNotAnException) {
+  WebhookReceiver receiver;
+  std::atomic<int> failures_left = 3;
+  WebhookDispatcher::Options options;
+  options.retry = quick_retries();
+  options.sign = [&](std::string_view secret, std::int64_t t,
+                     std::string_view body) -> std::optional<std::string> {
+    if (failures_left.fetch_sub(1) > 0) return std::nullopt;  // as OpenSSL out of memory
+    return webhook_signature(secret, t, body);
+  };
+  Rig rig(settings_for({receiver.url()}), options);
+  rig.dispatcher().publish(WebhookEvent::room_started("r"));
+  rig.dispatcher().publish(WebhookEvent::peer_joined("r", "p"));
+  ASSERT_TRUE(receiver.await_delivered(2));
+  EXPECT_EQ(receiver.requests().size(), 2u) << "nothing unsigned was sent";
+  EXPECT_EQ(seqs_of(receiver.delivered(), "r"), (std::vector<std::uint64_t>{1, 2}));
+  for (const auto& hook : receiver.delivered())
+    EXPECT_EQ(signature_problem(hook.signature, hook.body, kSecret), "");
+  EXPECT_TRUE(TestServer::eventually([&] { return rig.stats().ok.load() == 2; }));
+  EXPECT_EQ(rig.stats().retry.load(), 3u);
 }
 
 TEST(WebhookDelivery, RefusedConnectionsAreRetriedThenDropped) {

@@ -133,15 +133,15 @@ void check_receiver(const std::vector<std::string>& argv) {
         .status;
   };
   const auto now = unix_now();
-  EXPECT_EQ(post(webhook_signature("wrong secret", now, body), body), 401u);
-  EXPECT_EQ(post(webhook_signature(kSecret, now, body), body + " "), 401u);
-  EXPECT_EQ(post(webhook_signature(kSecret, now - 3600, body), body), 401u);
+  EXPECT_EQ(post(*webhook_signature("wrong secret", now, body), body), 401u);
+  EXPECT_EQ(post(*webhook_signature(kSecret, now, body), body + " "), 401u);
+  EXPECT_EQ(post(*webhook_signature(kSecret, now - 3600, body), body), 401u);
   EXPECT_EQ(post("v1=abc", body), 401u);
   // The same delivery twice: accepted twice, printed once.
-  EXPECT_EQ(post(webhook_signature(kSecret, now, body), body), 204u);
-  EXPECT_EQ(post(webhook_signature(kSecret, now, body), body), 204u);
+  EXPECT_EQ(post(*webhook_signature(kSecret, now, body), body), 204u);
+  EXPECT_EQ(post(*webhook_signature(kSecret, now, body), body), 204u);
   const std::string other = R"({"id":"x2","event":"room-finished","room":"r","seq":2,"at":2})";
-  EXPECT_EQ(post(webhook_signature(kSecret, now, other), other), 204u);
+  EXPECT_EQ(post(*webhook_signature(kSecret, now, other), other), 204u);
   EXPECT_EQ(json::parse(receiver.line())["id"], "x1");
   EXPECT_EQ(json::parse(receiver.line())["id"], "x2") << "x1 was printed twice";
 }

@@ -13,17 +13,23 @@ using nlohmann::json;
 // Records every call as "what room peer reason meta".
 class RecordingLifecycle final : public RoomLifecycle {
  public:
-  void room_started(const std::string& room) override { calls.push_back("started " + room); }
-  void room_finished(const std::string& room) override { calls.push_back("finished " + room); }
-  void peer_joined(const std::string& room, const std::string& peer, const json& meta) override {
+  void room_started(const std::string& room, std::uint64_t) override {
+    calls.push_back("started " + room);
+  }
+  void room_finished(const std::string& room, std::uint64_t) override {
+    calls.push_back("finished " + room);
+  }
+  void peer_joined(const std::string& room, const std::string& peer, const json& meta,
+                   std::uint64_t) override {
     calls.push_back("joined " + room + " " + peer + " " + meta.dump());
   }
   void peer_left(const std::string& room, const std::string& peer, const json& meta,
-                 LeaveReason reason) override {
+                 LeaveReason reason, std::uint64_t) override {
     calls.push_back("left " + room + " " + peer + " " + std::string(to_string(reason)) + " " +
                     meta.dump());
   }
-  void peer_updated(const std::string& room, const std::string& peer, const json& meta) override {
+  void peer_updated(const std::string& room, const std::string& peer, const json& meta,
+                    std::uint64_t) override {
     calls.push_back("updated " + room + " " + peer + " " + meta.dump());
   }
   std::vector<std::string> take() { return std::exchange(calls, {}); }

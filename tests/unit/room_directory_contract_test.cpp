@@ -149,6 +149,12 @@ class RoomDirectoryContract : public ::testing::Test {
   bool kick_peer(const std::string& id) {
     return await<bool>([&](auto done) { directory_->kick_peer(id, std::move(done)); });
   }
+  RoomDirectory::ServerMessageResult server_message(const std::string& room,
+                                                    const std::string& data,
+                                                    const std::string* to = nullptr) {
+    return await<RoomDirectory::ServerMessageResult>(
+        [&](auto done) { directory_->send_server_message(room, to, data, std::move(done)); });
+  }
   RoomDirectory::RelayStatus relay(const Peer& from, const std::string& text,
                                    const std::string* to = nullptr,
                                    const std::string& type = "offer") {
@@ -246,6 +252,62 @@ TYPED_TEST(RoomDirectoryContract, RelayReachesEveryOtherPeerOrOnlyTheAddressee) 
   EXPECT_EQ(this->relay(a, "{}", &stranger), RoomDirectory::RelayStatus::unknown_peer);
   auto loner = this->connect();
   EXPECT_EQ(this->relay(loner, "{}"), RoomDirectory::RelayStatus::not_in_room);
+}
+
+TYPED_TEST(RoomDirectoryContract, AServerMessageReachesTheRoomOrOnePeerNeverWatchers) {
+  using S = RoomDirectory::ServerMessageStatus;
+  auto a = this->connect();
+  auto b = this->connect();
+  auto watcher = this->connect();
+  this->watch(watcher, "r");
+  this->join(a, "r");
+  this->join(b, "r");
+  this->settle([&] { return a.peer->event_count() == 1 && watcher.peer->event_count() == 2; });
+
+  auto result = this->server_message("r", R"({"n":1})");
+  EXPECT_EQ(result.status, S::delivered);
+  EXPECT_EQ(result.receivers, 2u);
+  this->settle([&] { return a.peer->relayed().size() == 1 && b.peer->relayed().size() == 1; });
+  const auto message = a.peer->template of_kind<RelayEvent>()[0].message;
+  EXPECT_EQ(message.get(), b.peer->template of_kind<RelayEvent>()[0].message.get());
+  EXPECT_EQ(message->shape, RelayShape::server);
+  EXPECT_EQ(message->text, R"({"n":1})");
+  EXPECT_EQ(message->room, "r");
+  EXPECT_EQ(message->sender, "");
+
+  result = this->server_message("r", "2", &b.id);
+  EXPECT_EQ(result.status, S::delivered);
+  EXPECT_EQ(result.receivers, 1u);
+  this->settle([&] { return b.peer->relayed().size() == 2; });
+  this->drain();
+  EXPECT_EQ(a.peer->relayed().size(), 1u);
+  EXPECT_TRUE(watcher.peer->relayed().empty());
+
+  const std::string stranger = watcher.id;
+  EXPECT_EQ(this->server_message("r", "3", &stranger).status, S::no_such_peer);
+  EXPECT_EQ(this->server_message("nowhere", "3").status, S::no_such_room);
+}
+
+TYPED_TEST(RoomDirectoryContract, ALostPeerKeepsServerMessagesInOrderWithRelays) {
+  auto a = this->connect();
+  auto b = this->connect();
+  this->join(a, "r");
+  this->join(b, "r");
+  this->settle([&] { return a.peer->event_count() == 1; });
+  this->directory().lost(b.id, b.link());
+  this->relay(a, R"({"type":"offer","n":1})");
+  const auto result = this->server_message("r", R"("kept")", &b.id);
+  EXPECT_EQ(result.status, RoomDirectory::ServerMessageStatus::delivered);
+  EXPECT_EQ(result.receivers, 1u);
+  this->relay(a, R"({"type":"offer","n":2})");
+  auto newcomer = this->connect();
+  auto resumed = this->resume(b.token, newcomer);
+  ASSERT_TRUE(resumed);
+  ASSERT_EQ(resumed->kept.size(), 3u);
+  EXPECT_EQ(resumed->kept[0]->text, R"({"type":"offer","n":1})");
+  EXPECT_EQ(resumed->kept[1]->shape, RelayShape::server);
+  EXPECT_EQ(resumed->kept[1]->text, R"("kept")");
+  EXPECT_EQ(resumed->kept[2]->text, R"({"type":"offer","n":2})");
 }
 
 TYPED_TEST(RoomDirectoryContract, OneMessageIsSharedByEveryReceiver) {

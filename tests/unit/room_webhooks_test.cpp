@@ -20,14 +20,14 @@ TEST(RoomWebhooks, EachChangeBecomesItsEvent) {
   RoomWebhooks webhooks(sink);
   RoomLifecycle& lifecycle = webhooks;
   const json ann = {{"name", "Ann"}};
-  lifecycle.room_started("r");
-  lifecycle.peer_joined("r", "p", ann);
-  lifecycle.peer_updated("r", "p", json{{"name", "Anna"}});
-  lifecycle.peer_left("r", "p", ann, LeaveReason::leave);
-  lifecycle.peer_left("r", "q", json::object(), LeaveReason::disconnect);
-  lifecycle.peer_left("r", "s", json::object(), LeaveReason::timeout);
-  lifecycle.peer_left("r", "t", json::object(), LeaveReason::kicked);
-  lifecycle.room_finished("r");
+  lifecycle.room_started("r", 0);
+  lifecycle.peer_joined("r", "p", ann, 0);
+  lifecycle.peer_updated("r", "p", json{{"name", "Anna"}}, 0);
+  lifecycle.peer_left("r", "p", ann, LeaveReason::leave, 0);
+  lifecycle.peer_left("r", "q", json::object(), LeaveReason::disconnect, 0);
+  lifecycle.peer_left("r", "s", json::object(), LeaveReason::timeout, 0);
+  lifecycle.peer_left("r", "t", json::object(), LeaveReason::kicked, 0);
+  lifecycle.room_finished("r", 0);
   ASSERT_EQ(sink.events.size(), 8u);
   EXPECT_EQ(sink.events[0].type, WebhookEventType::room_started);
   EXPECT_EQ(sink.events[0].room, "r");
@@ -43,6 +43,19 @@ TEST(RoomWebhooks, EachChangeBecomesItsEvent) {
     EXPECT_EQ(sink.events[3 + i].reason, reasons[i]);
   }
   EXPECT_EQ(sink.events[7].type, WebhookEventType::room_finished);
+}
+
+TEST(RoomWebhooks, ASeqFromTheDirectoryIsKeptAndZeroLeavesItToTheDispatcher) {
+  RecordingSink sink;
+  RoomWebhooks webhooks(sink);
+  RoomLifecycle& lifecycle = webhooks;
+  lifecycle.peer_joined("r", "p", json::object(), 7);  // a cluster's, numbered by Redis
+  lifecycle.room_finished("r", 8);
+  lifecycle.room_started("s", 0);  // one node's: the dispatcher numbers it
+  ASSERT_EQ(sink.events.size(), 3u);
+  EXPECT_EQ(sink.events[0].seq, 7u);
+  EXPECT_EQ(sink.events[1].seq, 8u);
+  EXPECT_EQ(sink.events[2].seq, 0u);
 }
 
 }  // namespace

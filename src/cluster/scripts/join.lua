@@ -12,6 +12,7 @@ local id, room, max_peers, max_rooms, node =
   ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
 local meta, pinned, relays, capacity =
   meta_of(ARGV[6]), ARGV[7] or '0', ARGV[8] or '', ARGV[9] or ''
+HOOK_NODE = node
 local key = peer_key(id)
 local current = redis.call('HGET', key, 'room')
 if not current then return {'no_such_peer'} end
@@ -30,5 +31,7 @@ redis.call('HSETNX', ROOMS, room, math.floor(now_ms() / 1000))
 if size == 0 and capacity ~= '' then redis.call('HSET', ROOMMAX, room, capacity) end
 redis.call('HSET', key, 'room', room, 'seq', seq, 'meta', meta, 'pinned', pinned, 'relays', relays)
 redis.call('INCR', SEATED)
+if size == 0 then hook('room-started', room) end
+hook('peer-joined', room, id, meta)
 announce(room, {t = 'joined', room = room, id = id, seq = seq, node = node, meta = meta}, node, id)
 return {'joined', seq, ids, nodes, metas}

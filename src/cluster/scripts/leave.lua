@@ -2,6 +2,7 @@
 -- Takes the peer out of its room (`leave`, or `kicked` by an admin on any node:
 -- then the peer's own node, if another, is told to send it `left`).
 local id, node, reason = ARGV[1], ARGV[2], ARGV[3]
+HOOK_NODE = node
 local peer_node = redis.call('HGET', peer_key(id), 'node')
 local room = leave_room(id, reason, node)
 if room == '' then return {'none'} end

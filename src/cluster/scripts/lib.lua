@@ -28,6 +28,30 @@ local function publish(node, event)
   redis.call('PUBLISH', channel(node), cjson.encode(event))
 end
 
+-- Webhook events (integration-v1.md "Webhooks"): each is numbered here, per
+-- room, in the order the changes are made (HOOKSEQ: room -> last seq), and
+-- published on the hooks channel of the node that made the change (HOOK_NODE,
+-- set by the script that runs; '' for none: numbered, not published), which
+-- emits it. So each event is emitted once cluster-wide, with a seq that every
+-- node agrees on.
+local HOOKSEQ = P .. 'hookseq'
+local HOOK_NODE = ''
+local function hook(event, room, id, meta, reason)
+  local seq
+  if event == 'room-started' then
+    seq = 1
+    redis.call('HSET', HOOKSEQ, room, seq)
+  else
+    seq = redis.call('HINCRBY', HOOKSEQ, room, 1)
+    if event == 'room-finished' then redis.call('HDEL', HOOKSEQ, room) end
+  end
+  if HOOK_NODE and HOOK_NODE ~= '' then
+    redis.call('PUBLISH', P .. 'hooks:' .. HOOK_NODE, cjson.encode(
+      {t = 'hook', type = event, room = room, id = id or '', meta = meta or '{}',
+       reason = reason or '', seq = seq}))
+  end
+end
+
 -- A peer's metadata (JSON text, kept as the node gave it): '{}' when none.
 local function meta_of(text)
   if not text or text == '' then return '{}' end
@@ -77,13 +101,16 @@ local function leave_room(id, reason, skip_node)
   local key = peer_key(id)
   local room = redis.call('HGET', key, 'room')
   if not room or room == '' then return '' end
+  local meta = meta_of(redis.call('HGET', key, 'meta'))
   redis.call('ZREM', room_key(room), id)
   -- metadata and grants live as long as the seat
   redis.call('HSET', key, 'room', '', 'seq', '', 'meta', '', 'pinned', '0', 'relays', '')
   redis.call('DECR', SEATED)
+  hook('peer-left', room, id, meta, reason)
   if redis.call('EXISTS', room_key(room)) == 0 then
     redis.call('HDEL', ROOMS, room)
     redis.call('HDEL', ROOMMAX, room)
+    hook('room-finished', room)
   end
   -- the last peer's leave still reaches the room's watchers
   announce(room, {t = 'left', room = room, id = id, reason = reason}, skip_node, id)

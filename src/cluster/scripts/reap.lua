@@ -1,10 +1,11 @@
--- reap(grace_ms, batch) -> {dead_nodes_done, peers_handled, more}
+-- reap(grace_ms, batch, node) -> {dead_nodes_done, peers_handled, more}
 -- Cleans up after nodes whose heartbeat key lapsed. Their resumable peers become
 -- away (kept for the grace from now, then `timeout` by expire); their other peers
 -- (no resume in their dialect) end at once with `disconnect`. A node's entry and
 -- peer set go when they are empty. At most `batch` peers per call, so Redis is
 -- never blocked long; `more` = 1 asks the caller to call again.
 local grace, batch = tonumber(ARGV[1]), tonumber(ARGV[2])
+HOOK_NODE = ARGV[3] or ''  -- the node running it emits the webhook events
 local now = now_ms()
 local done, handled = 0, 0
 for _, node in ipairs(redis.call('ZRANGE', NODES, 0, -1)) do

@@ -10,6 +10,8 @@ if not fields[1] or fields[1] == '' then return {'not_in_room'} end
 if fields[2] == '1' then return {'forbidden'} end
 local room = fields[1]
 redis.call('HSET', key, 'meta', meta)
+HOOK_NODE = node
+hook('peer-updated', room, id, meta)
 announce(room, {t = 'updated', room = room, id = id, meta = meta}, node, id)
 local ids, nodes = members(room)
 return {'updated', room, ids, nodes}

@@ -416,6 +416,15 @@ std::string stamp_from(std::string_view text, bool has_from, std::string_view fr
 std::string encode_relayed(const RelayedMessage& message) {
   if (message.shape == RelayShape::signal)
     return stamp_from(message.text, message.has_from, message.sender);
+  if (message.shape == RelayShape::server) {
+    // The application's `data` is valid compact JSON (the admin API dumped it).
+    std::string out = "{\"type\":\"server-message\",\"room\":";
+    out.append(json(message.room).dump(-1, ' ', false, json::error_handler_t::replace));
+    out.append(",\"data\":");
+    out.append(message.text);
+    out.push_back('}');
+    return out;
+  }
   json data = json::parse(message.text, nullptr, /*allow_exceptions=*/false);
   json frame;
   if (data.is_object()) {

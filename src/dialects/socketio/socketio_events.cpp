@@ -34,7 +34,9 @@ std::string socketio_error_packet(std::string_view code, std::string_view messag
 
 std::string socketio_encode_relayed(const RelayedMessage& message) {
   if (message.shape == RelayShape::signal) return socketio_relay_packet(message.room, message.text);
-  std::string packet = "42[\"message\",";
+  // data: message(room, data); a server message: server-message(room, data).
+  std::string packet =
+      message.shape == RelayShape::server ? "42[\"server-message\"," : "42[\"message\",";
   packet.append(dump(message.room));
   packet.push_back(',');
   packet.append(message.text);  // valid JSON: its sender's parser said so
