@@ -267,6 +267,19 @@ void ClusterRooms::rooms(std::function<void(bool, std::vector<ClusterRoom>)> don
   });
 }
 
+void ClusterRooms::counts(std::function<void(bool, std::size_t, std::size_t)> done) {
+  run("counts", {}, [done = std::move(done)](RedisReply reply) {
+    if (reply.is_error() || !reply.is_array() || reply.elements.size() != 2) {
+      spdlog::warn("cluster: counts failed: {}", to_string(reply));
+      return done(false, 0, 0);
+    }
+    auto count = [](const RedisReply& r) {
+      return static_cast<std::size_t>(r.integer > 0 ? r.integer : 0);
+    };
+    done(true, count(reply.elements[0]), count(reply.elements[1]));
+  });
+}
+
 void ClusterRooms::restore(const std::vector<ClusterRestoredPeer>& peers,
                            std::function<void(bool, std::vector<std::string>)> done) {
   std::vector<std::string> args{node_id(), std::to_string(peers.size())};

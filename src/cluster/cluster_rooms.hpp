@@ -132,6 +132,8 @@ class ClusterRooms {
              const std::string& provisional_id, std::function<void(ClusterClaim)> done);
   void room(const std::string& name, std::function<void(bool ok, std::optional<ClusterRoom>)> done);
   void rooms(std::function<void(bool ok, std::vector<ClusterRoom>)> done);
+  // The cluster's room count and seated peers (away ones included).
+  void counts(std::function<void(bool ok, std::size_t rooms, std::size_t seated)> done);
   // The ids another node holds meanwhile (the caller ends those sessions).
   void restore(const std::vector<ClusterRestoredPeer>& peers,
                std::function<void(bool ok, std::vector<std::string> conflicts)> done);

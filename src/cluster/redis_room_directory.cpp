@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <future>
+#include <stdexcept>
+#include <tuple>
 #include <utility>
 
 #include <spdlog/spdlog.h>
@@ -756,15 +759,33 @@ std::optional<std::string> RedisRoomDirectory::room_of(const std::string& id) co
 }
 
 DirectoryCounts RedisRoomDirectory::counts() const {
-  // This node's share. TODO(issue 18): the cluster-wide gauges (parley:seated,
-  // HLEN parley:rooms) the contract asks for.
-  std::lock_guard lock(mutex_);
   DirectoryCounts counts;
-  counts.rooms = rooms_.size();
-  counts.connected = peers_.size();
-  counts.watches = watch_count_;
-  for (const auto& [id, peer] : peers_)
-    if (!peer.room.empty()) ++counts.seated;
+  {
+    std::lock_guard lock(mutex_);
+    counts.rooms = rooms_.size();
+    counts.connected = peers_.size();
+    counts.watches = watch_count_;
+    for (const auto& [id, peer] : peers_)
+      if (!peer.room.empty()) ++counts.seated;
+  }
+  // rooms and seated are the cluster's (cluster-v1.md: parley_rooms and
+  // parley_peers of any node show the whole cluster, never a cache), read from
+  // Redis now. This waits for the backplane's thread, which is never the
+  // caller's (the admin API's); this node's share while Redis is unreachable.
+  auto answer = std::make_shared<std::promise<std::pair<std::size_t, std::size_t>>>();
+  auto cluster = answer->get_future();
+  scripts_.counts([answer](bool ok, std::size_t rooms, std::size_t seated) {
+    if (ok)
+      answer->set_value({rooms, seated});
+    else
+      answer->set_exception(std::make_exception_ptr(std::runtime_error("no counts")));
+  });
+  if (cluster.wait_for(std::chrono::seconds(2)) == std::future_status::ready) {
+    try {
+      std::tie(counts.rooms, counts.seated) = cluster.get();
+    } catch (const std::exception&) {
+    }
+  }
   return counts;
 }
 

@@ -275,9 +275,10 @@ TEST(ClusterContract, ARelayThatCannotCrossNodesIsCountedAndLogged) {
             std::string::npos);
 }
 
-// The admin API waits for Redis's answer; with one thread for the sessions it
-// must not wait for itself (the cluster's connections have a thread of their own).
-TEST(ClusterContract, TheAdminApiAnswersOnANodeWithOneThread) {
+// The admin API and the gauges are cluster-wide and wait for Redis's answer;
+// with one thread for the sessions they must not wait for themselves (the
+// cluster's connections have a thread of their own).
+TEST(ClusterContract, TheAdminApiAndTheGaugesAreClusterWideOnANodeWithOneThread) {
   RedisServer redis;
   auto nodes =
       start_nodes(redis, 2, {{"PARLEY_THREADS", "1"}, {"PARLEY_ADMIN_TOKEN", kAdminToken}});
@@ -289,6 +290,9 @@ TEST(ClusterContract, TheAdminApiAnswersOnANodeWithOneThread) {
   const json all = json::parse(rooms.body);
   ASSERT_EQ(all.size(), 1u) << all;
   EXPECT_EQ(all[0]["peers"], json::array({a->id()}));
+  // The gauges of a node without peers show the cluster's room and peer.
+  EXPECT_EQ(metric_value(nodes[1]->admin_port(), "parley_rooms"), 1);
+  EXPECT_EQ(metric_value(nodes[1]->admin_port(), "parley_peers"), 1);
   // And it still drains on SIGTERM.
   nodes[1]->process().signal(SIGTERM);
   EXPECT_EQ(nodes[1]->process().wait_exit(5s), 0) << nodes[1]->process().log();
