@@ -8,6 +8,13 @@
 
 namespace parley {
 
+// A duration the configuration gives in (fractional) seconds, as Asio's steady
+// timers take it.
+inline std::chrono::steady_clock::duration seconds(double value) {
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(value));
+}
+
 class Clock {
  public:
   virtual ~Clock() = default;

@@ -6,6 +6,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
+#include "base/clock.hpp"
 #include "base/ids.hpp"
 #include "cluster/cluster_scripts.hpp"
 
@@ -14,11 +15,6 @@ namespace parley {
 namespace asio = boost::asio;
 
 namespace {
-
-std::chrono::steady_clock::duration seconds(double value) {
-  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-      std::chrono::duration<double>(value));
-}
 
 std::string milliseconds(double seconds) {
   return std::to_string(static_cast<long long>(seconds * 1000));

@@ -10,16 +10,13 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
+#include "base/clock.hpp"
+
 namespace parley {
 
 namespace asio = boost::asio;
 
 namespace {
-
-std::chrono::steady_clock::duration seconds(double value) {
-  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-      std::chrono::duration<double>(value));
-}
 
 std::uint64_t seed_of(const RedisOptions& options) {
   return options.seed ? options.seed : std::random_device{}();

@@ -3,7 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/beast/http.hpp>
 
-#include "http/static_files.hpp"
+#include "http/static_response.hpp"
 #include "net/handshake.hpp"
 #include "net/http_responses.hpp"
 
@@ -101,34 +101,7 @@ http::message_generator PublicRouter::handle_plain(const HttpRequest& request) {
   }
   if (!get) return text_response(request, http::status::method_not_allowed, "method not allowed\n");
 
-  const auto config = context_.config();
-  if (config->static_dir.empty())
-    return text_response(request, http::status::not_found, "not found\n");
-  const auto found = resolve_static_path(config->static_dir, request.target());
-  if (found.status == StaticStatus::bad_request)
-    return text_response(request, http::status::bad_request, "bad request\n");
-  if (found.status == StaticStatus::not_found)
-    return text_response(request, http::status::not_found, "not found\n");
-
-  http::file_body::value_type file;
-  beast::error_code ec;
-  file.open(found.file.c_str(), beast::file_mode::scan, ec);
-  if (ec) return text_response(request, http::status::not_found, "not found\n");
-  const auto size = file.size();
-  http::response<http::file_body> res{std::piecewise_construct, std::make_tuple(std::move(file)),
-                                      std::make_tuple(http::status::ok, request.version())};
-  res.set(http::field::server, "parley");
-  res.set(http::field::content_type, mime_type_for(found.file));
-  res.set(http::field::cache_control, "no-cache");
-  res.set("X-Content-Type-Options", "nosniff");
-  res.keep_alive(request.keep_alive());
-  res.content_length(size);
-  if (request.method() == http::verb::head) {
-    http::response<http::empty_body> head{http::status::ok, request.version()};
-    head.base() = res.base();
-    return head;
-  }
-  return res;
+  return static_file_response(request, context_.config()->static_dir);
 }
 
 }  // namespace parley

@@ -10,6 +10,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "base/clock.hpp"
 #include "net/http_responses.hpp"
 
 namespace parley {
@@ -24,11 +25,6 @@ namespace {
 constexpr std::size_t kHeaderLimit = 8 * 1024;
 // socket.io long-polling posts carry batched packets; nothing else has a body.
 constexpr std::uint64_t kBodyLimit = 1024 * 1024;
-
-std::chrono::steady_clock::duration seconds(double s) {
-  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-      std::chrono::duration<double>(s));
-}
 
 http::message_generator parse_error_response(const beast::error_code& ec) {
   HttpRequest request;

@@ -1,5 +1,6 @@
 #include "net/ws_transport.hpp"
 
+#include "base/clock.hpp"
 #include "net/coalescing_stream.hpp"
 #include "net/idle_read_buffer.hpp"
 
@@ -20,10 +21,6 @@ namespace websocket = beast::websocket;
 using steady = std::chrono::steady_clock;
 
 namespace {
-
-steady::duration seconds(double s) {
-  return std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(s));
-}
 
 // An error after which the server has sent a close frame of its own (Beast
 // answers framing errors with 1002, bad UTF-8 with 1007 and oversize messages

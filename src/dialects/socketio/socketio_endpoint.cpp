@@ -4,12 +4,12 @@
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
 
-#include "net/http_responses.hpp"
 #include "base/ids.hpp"
-#include "http/static_files.hpp"
 #include "dialects/socketio/socketio_http.hpp"
 #include "dialects/socketio/socketio_packets.hpp"
 #include "dialects/socketio/socketio_ws_link.hpp"
+#include "http/static_response.hpp"
+#include "net/http_responses.hpp"
 
 namespace parley {
 
@@ -26,40 +26,6 @@ struct EngineQuery {
   std::string transport;
   std::string sid;
 };
-
-// A file of <static_dir>/socket.io/ (the client library, typically).
-http::message_generator static_file(const HttpRequest& request, const Config& config) {
-  const bool get = request.method() == http::verb::get || request.method() == http::verb::head;
-  if (!get) return text_response(request, http::status::method_not_allowed, "method not allowed\n");
-  const auto found = config.static_dir.empty()
-                         ? StaticLookup{StaticStatus::not_found, {}}
-                         : resolve_static_path(config.static_dir, request.target());
-  if (found.status == StaticStatus::bad_request)
-    return text_response(request, http::status::bad_request, "bad request\n");
-  http::file_body::value_type file;
-  beast::error_code ec;
-  if (found.status == StaticStatus::ok) file.open(found.file.c_str(), beast::file_mode::scan, ec);
-  if (found.status != StaticStatus::ok || ec)
-    return text_response(request, http::status::not_found, "not found\n");
-  const auto size = file.size();
-  if (request.method() == http::verb::head) {
-    http::response<http::empty_body> head{http::status::ok, request.version()};
-    head.set(http::field::server, "parley");
-    head.set(http::field::content_type, mime_type_for(found.file));
-    head.keep_alive(request.keep_alive());
-    head.content_length(size);
-    return head;
-  }
-  http::response<http::file_body> res{std::piecewise_construct, std::make_tuple(std::move(file)),
-                                      std::make_tuple(http::status::ok, request.version())};
-  res.set(http::field::server, "parley");
-  res.set(http::field::content_type, mime_type_for(found.file));
-  res.set(http::field::cache_control, "no-cache");
-  res.set("X-Content-Type-Options", "nosniff");
-  res.keep_alive(request.keep_alive());
-  res.content_length(size);
-  return res;
-}
 
 }  // namespace
 
@@ -93,7 +59,7 @@ bool SocketioEndpoint::route_any(Stream& stream, HttpRequest&& request, const Re
   if (!target) return refuse(http::status::bad_request, HttpErrorCode::bad_request);
   const auto path = target->encoded_path();
   if (path != "/socket.io/" && path != "/socket.io") {
-    respond(static_file(request, *config));
+    respond(static_file_response(request, config->static_dir));  // the client library
     return false;
   }
   if (request.method() == http::verb::options) {

@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/status.hpp>
 
+#include "base/clock.hpp"
 #include "dialects/socketio/socketio_packets.hpp"
 #include "dialects/socketio/socketio_ws_link.hpp"
 
@@ -14,11 +15,6 @@ namespace net = boost::asio;
 namespace http = boost::beast::http;
 
 namespace {
-
-std::chrono::steady_clock::duration seconds(double s) {
-  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-      std::chrono::duration<double>(s));
-}
 
 SharedText constant(std::string_view text) {
   return std::make_shared<const std::string>(text);
