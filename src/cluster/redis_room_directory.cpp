@@ -78,15 +78,23 @@ std::string RedisRoomDirectory::envelope(const RelayedMessage& message) {
 SharedMessage RedisRoomDirectory::from_envelope(const std::string& text) {
   const json parsed = json::parse(text, nullptr, false);
   if (!parsed.is_object() || !parsed.contains("text")) return nullptr;
+  const std::string type = parsed.value("type", "");
+  const std::string body = parsed.value("text", "");
   RelayDraft draft;
-  draft.type = parsed.value("type", "");
-  draft.text = parsed.value("text", "");
+  draft.type = type;
+  draft.text = body;
   draft.has_from = parsed.value("has_from", false);
   draft.shape = parsed.value("server", false) ? RelayShape::server
                 : parsed.value("data", false) ? RelayShape::data
                                               : RelayShape::signal;
-  return std::make_shared<const RelayedMessage>(std::move(draft), parsed.value("room", ""),
-                                                parsed.value("from", ""));
+  // Data's `has_from` lets the native encoding splice `from` in unparsed, so it
+  // is not taken on trust from another node (an older one always says false):
+  // the data is judged here, as its sender's node judged it.
+  if (draft.shape == RelayShape::data) {
+    const json data = json::parse(body, nullptr, false);
+    draft.has_from = data.is_object() && data.contains("from");
+  }
+  return RelayedMessage::make(draft, parsed.value("room", ""), parsed.value("from", ""));
 }
 
 std::shared_ptr<RedisRoomDirectory> RedisRoomDirectory::create(
@@ -286,7 +294,7 @@ RoomDirectory::RelayStatus RedisRoomDirectory::relay(const std::string& id, cons
   const auto& members = rooms_[room];
   if (to && (*to == id || std::find(members.begin(), members.end(), *to) == members.end()))
     return RelayStatus::unknown_peer;
-  auto message = std::make_shared<const RelayedMessage>(std::move(draft), room, id);
+  auto message = RelayedMessage::make(draft, room, id);
   // This node's receivers first, in process; the others (on other nodes, or
   // away) through the one script that publishes and keeps.
   bool elsewhere = false;
@@ -300,7 +308,7 @@ RoomDirectory::RelayStatus RedisRoomDirectory::relay(const std::string& id, cons
   const std::size_t most = limits_.resume_buffer_messages;
   lock.unlock();
   if (elsewhere)
-    scripts_.relay(id, to ? *to : "", most, message->type, envelope(*message),
+    scripts_.relay(id, to ? *to : "", most, std::string(message->type), envelope(*message),
                    [self = shared_from_this(), id](ClusterRelay reply) {
                      if (reply.status == ClusterRelay::Status::ok) {
                        self->relays_failing_ = false;
@@ -322,8 +330,8 @@ RoomDirectory::RelayStatus RedisRoomDirectory::relay(const std::string& id, cons
 
 void RedisRoomDirectory::send_server_message(const std::string& room, const std::string* to,
                                              std::string data, ServerMessageDone done) {
-  RelayDraft draft{"server-message", std::move(data), false, RelayShape::server};
-  auto message = std::make_shared<const RelayedMessage>(std::move(draft), room, "");
+  const RelayDraft draft{"server-message", data, false, RelayShape::server};
+  auto message = RelayedMessage::make(draft, room, "");
   // As a relay: this node's receivers (known from its mirror of the room) at
   // once, the others through the relay script, which also checks the room and
   // `to`, counts the receivers and keeps for away ones.

@@ -172,12 +172,12 @@ http::message_generator AdminRouter::send_server_message(const HttpRequest& requ
   // A peer gets at most limits.max_message_bytes in one message, as from a
   // room-mate: the native frame {"type":"server-message","room":R,"data":D}.
   const std::size_t most = context_.config()->limits.max_message_bytes;
-  const RelayedMessage probe(RelayDraft{"server-message", message->data, false, RelayShape::server},
-                             room, "");
-  if (probe.frame_size() > most)
+  const std::size_t frame_size =
+      RelayedMessage::frame_size(RelayShape::server, message->data, room, "");
+  if (frame_size > most)
     return json_response(
         http::status::payload_too_large,
-        {{"error", "the message (" + std::to_string(probe.frame_size()) +
+        {{"error", "the message (" + std::to_string(frame_size) +
                        " bytes as a frame) is larger than limits.max_message_bytes (" +
                        std::to_string(most) + ")"}});
   using S = RoomDirectory::ServerMessageStatus;

@@ -58,9 +58,12 @@ enum class RelayShape : std::uint8_t {
 };
 
 // What a sender hands to the directory; the directory adds room and sender.
+// Views, not strings: they point into the sender's read buffer (or its parsed
+// packet), which outlives the relay() call; RelayedMessage::make() copies them
+// once, into the message's own block.
 struct RelayDraft {
-  std::string type;       // offer, answer, candidate or message (grants, metrics)
-  std::string text;       // the sender's JSON, valid, as the sender wrote it
+  std::string_view type;  // offer, answer, candidate or message (grants, metrics)
+  std::string_view text;  // the sender's JSON, valid, as the sender wrote it
   bool has_from = false;  // `text` is an object with a `from` member
   RelayShape shape = RelayShape::signal;
 };
@@ -69,33 +72,40 @@ struct RelayDraft {
 // dialect's encoding slot, below kMaxEncodings), filled by whichever
 // receiver's strand asks first, so N receivers of one dialect share one
 // buffer and each encoding runs once per message.
+//
+// make() puts the reference count, the message and its four texts in one heap
+// block: relaying costs that block and one buffer per receiving dialect,
+// whatever the number of receivers.
 class RelayedMessage {
+  struct Key {};  // make() is the only way to build one
+
  public:
   static constexpr std::size_t kMaxEncodings = 4;
 
-  RelayedMessage(RelayDraft draft, std::string room_name, std::string sender_id)
-      : type(std::move(draft.type)),
-        room(std::move(room_name)),
-        sender(std::move(sender_id)),
-        text(std::move(draft.text)),
-        has_from(draft.has_from),
-        shape(draft.shape) {
-    for (auto& encoding : encodings_) encoding.message = this;
-  }
+  static std::shared_ptr<const RelayedMessage> make(const RelayDraft& draft, std::string_view room,
+                                                    std::string_view sender);
+
+  // For make() only (std::allocate_shared needs it public): `texts` is where
+  // the block's room for the four texts begins (set once the block exists);
+  // the constructor moves it past what it copies.
+  RelayedMessage(Key, const RelayDraft& draft, std::string_view room, std::string_view sender,
+                 char*& texts);
   RelayedMessage(const RelayedMessage&) = delete;
   RelayedMessage& operator=(const RelayedMessage&) = delete;
 
-  const std::string type;
-  const std::string room;    // the sender's room
-  const std::string sender;  // the sender's peer id
-  const std::string text;
+  const std::string_view type;
+  const std::string_view room;    // the sender's room
+  const std::string_view sender;  // the sender's peer id
+  const std::string_view text;
   const bool has_from;
   const RelayShape shape;
 
   // The size of what a receiver gets, for the kept buffer's byte cap: the text
   // with the sender named in it (`"from":"<sender>",`), or a server message's
   // `{"type":"server-message","room":"<room>","data":<text>}`.
-  std::size_t frame_size() const {
+  std::size_t frame_size() const { return frame_size(shape, text, room, sender); }
+  static std::size_t frame_size(RelayShape shape, std::string_view text, std::string_view room,
+                                std::string_view sender) {
     if (shape == RelayShape::server) return text.size() + room.size() + 43;
     return text.size() + sender.size() + 10;
   }

@@ -278,8 +278,7 @@ InProcessDirectory::RelayStatus InProcessDirectory::relay(const std::string& id,
 
   // One message for every receiver: each dialect encodes it once, on the
   // strand of whichever receiver asks first.
-  const Event event =
-      RelayEvent{std::make_shared<const RelayedMessage>(std::move(draft), room_name, id)};
+  const Event event = RelayEvent{RelayedMessage::make(draft, room_name, id)};
   if (to) {
     deliver_locked(peers_.at(*to), event);
     return RelayStatus::ok;
@@ -301,9 +300,8 @@ void InProcessDirectory::send_server_message(const std::string& room_name, const
                          room->second.peers.end()) {
       result.status = ServerMessageStatus::no_such_peer;
     } else {
-      RelayDraft draft{"server-message", std::move(data), false, RelayShape::server};
-      const Event event =
-          RelayEvent{std::make_shared<const RelayedMessage>(std::move(draft), room_name, "")};
+      const RelayDraft draft{"server-message", data, false, RelayShape::server};
+      const Event event = RelayEvent{RelayedMessage::make(draft, room_name, "")};
       for (const auto& id : room->second.peers) {
         if (to && id != *to) continue;
         deliver_locked(peers_.at(id), event);

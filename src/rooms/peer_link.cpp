@@ -1,8 +1,12 @@
 #include "rooms/peer_link.hpp"
 
+#include <algorithm>
 #include <utility>
 
+#include <boost/asio/bind_allocator.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 
 namespace parley {
 
@@ -19,21 +23,46 @@ void PeerLink::deliver(const Event& event) {
 }
 
 void PeerLink::schedule(std::unique_lock<std::mutex>& lock) {
+  if (!drain_memory_) drain_memory_ = std::make_shared<DrainMemory>();
+  DrainAllocator<void> allocator(drain_memory_);
   lock.unlock();
-  boost::asio::post(strand_, [self = self_.lock()] {
+  auto drain = [self = self_.lock()] {
     if (self) self->drain();
-  });
+  };
+  // Every session's strand is a strand of the io_context; seen as that type,
+  // Asio takes the allocator for both of the post's operations (through the
+  // type-erased executor it would take its own).
+  using IoStrand = boost::asio::strand<boost::asio::io_context::executor_type>;
+  if (const auto* strand = strand_.target<IoStrand>())
+    boost::asio::post(*strand, boost::asio::bind_allocator(allocator, std::move(drain)));
+  else
+    boost::asio::post(strand_, std::move(drain));
 }
 
 void PeerLink::drain() {
-  std::vector<Event> batch;
+  std::vector<Event> batch;  // destroyed after the lock below is released
   {
     std::lock_guard lock(mutex_);
     drain_scheduled_ = false;
     if (held_ > 0) return;  // release() schedules the next drain
     batch.swap(queued_);
   }
-  if (!batch.empty()) handler_.on_events(batch);
+  if (batch.empty()) return;
+  const bool relaying = std::any_of(batch.begin(), batch.end(), [](const Event& event) {
+    return std::holds_alternative<RelayEvent>(event);
+  });
+  handler_.on_events(batch);
+  batch.clear();
+  // A link that relays keeps its batch buffer and drain memory, so that each
+  // delivery allocates nothing; one that only hears presence events (an idle
+  // peer in a room) keeps neither. A burst's large buffer is not kept either,
+  // nor one that a newer batch replaced meanwhile. discard() frees the buffer.
+  std::lock_guard lock(mutex_);
+  if (!relaying) {
+    drain_memory_.reset();
+    return;
+  }
+  if (batch.capacity() <= kKeptBatchCapacity && queued_.capacity() == 0) queued_.swap(batch);
 }
 
 void PeerLink::hold() {
@@ -47,8 +76,9 @@ void PeerLink::release() {
 }
 
 void PeerLink::discard() {
+  std::vector<Event> dropped;  // destroyed outside the lock
   std::lock_guard lock(mutex_);
-  queued_.clear();
+  dropped.swap(queued_);
 }
 
 void PeerLink::take_relays(std::vector<SharedMessage>& into) {

@@ -16,6 +16,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include "rooms/drain_memory.hpp"
 #include "rooms/events.hpp"
 
 namespace parley {
@@ -62,7 +63,8 @@ class PeerLink {
   // release() hands on what arrived meanwhile. Holds nest.
   void hold();
   void release();
-  // Drops what is queued (the peer left the directory, the connection stays).
+  // Drops what is queued and the inbox's buffer (the peer left the directory,
+  // the connection stays; or it closed).
   void discard();
   // Moves the relayed messages still queued, oldest first, to the end of `into`
   // and drops the rest (a connection that is gone or taken over).
@@ -73,6 +75,9 @@ class PeerLink {
   void superseded() { handler_.superseded(); }
 
  private:
+  // The most events a drained buffer may hold to be kept for the next batch.
+  static constexpr std::size_t kKeptBatchCapacity = 16;
+
   void schedule(std::unique_lock<std::mutex>& lock);
   void drain();
 
@@ -82,6 +87,8 @@ class PeerLink {
   std::weak_ptr<PeerLink> self_;
   std::mutex mutex_;
   std::vector<Event> queued_;
+  // Made at the first post: a link that never receives anything has none.
+  std::shared_ptr<DrainMemory> drain_memory_;
   unsigned held_ = 0;  // strand only
   bool drain_scheduled_ = false;
   const bool resumable_;

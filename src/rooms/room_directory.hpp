@@ -149,6 +149,7 @@ class RoomDirectory {
   enum class RelayStatus { ok, not_in_room, forbidden, unknown_peer };
   // Relays to every other peer of the sender's room, or to `to` only;
   // `forbidden` when the sender's join token does not grant `draft.type`.
+  // The draft's views need to hold only until relay() returns: it copies them.
   virtual RelayStatus relay(const std::string& id, const std::string* to, RelayDraft draft) = 0;
 
   // A message from the application (the admin API's server messages,

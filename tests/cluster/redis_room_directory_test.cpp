@@ -50,7 +50,7 @@ class TestPeer final : public PeerLink::Handler {
   }
   std::vector<std::string> relayed() const {
     std::vector<std::string> out;
-    for (const auto& r : of_kind<RelayEvent>()) out.push_back(r.message->text);
+    for (const auto& r : of_kind<RelayEvent>()) out.emplace_back(r.message->text);
     return out;
   }
 
@@ -226,7 +226,7 @@ TEST_F(RedisDirectoryTest, ALostPeerResumesOnTheOtherNodeWithItsMessages) {
   EXPECT_THAT(r.peers, ElementsAre(pb.id));
   EXPECT_NE(r.resume_token, pa.token);
   std::vector<std::string> kept;
-  for (const auto& message : r.kept) kept.push_back(message->text);
+  for (const auto& message : r.kept) kept.emplace_back(message->text);
   EXPECT_THAT(kept, ElementsAre("one", "two", "three"));
 
   // Live traffic reaches it on its new node, in process now.

@@ -27,7 +27,7 @@ SharedMessage text(std::string s) {
   return testing::relayed_message(std::move(s));
 }
 
-RelayDraft relay_of(const std::string& body) {
+testing::OwnedDraft relay_of(const std::string& body) {
   return testing::draft_of(body);
 }
 
@@ -489,7 +489,7 @@ TEST_F(RegistryResumeTest, HandOversArriveBeforeKeptMessagesWhateverHappensMeanw
   auto [third, link3] = resume_with(second->resume_token);
   ASSERT_TRUE(third);
   std::vector<std::string> kept;
-  for (const auto& t : third->kept) kept.push_back(t->text);
+  for (const auto& t : third->kept) kept.emplace_back(t->text);
   EXPECT_EQ(kept, (std::vector<std::string>{"m0", "m1", "m2", "m3"}));
 }
 

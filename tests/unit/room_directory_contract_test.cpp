@@ -377,7 +377,7 @@ TYPED_TEST(RoomDirectoryContract, ALostPeerKeepsItsSeatAndResumesWithItsKeptMess
   ASSERT_FALSE(b.token.empty());
 
   // What b's session had not written yet is kept first.
-  auto unsent = std::make_shared<const RelayedMessage>(
+  auto unsent = RelayedMessage::make(
       RelayDraft{"offer", R"({"type":"offer","n":0})", false, RelayShape::signal}, "r", a.id);
   b.peer->unsent.push_back(unsent);
   this->directory().lost(b.id, b.link());
@@ -607,7 +607,7 @@ TYPED_TEST(RoomDirectoryContract, ATakenOverConnectionsUnsentMessagesComeFirst) 
   this->relay(a, R"({"type":"offer","n":2})");
   this->drain();
   EXPECT_TRUE(newcomer.peer->relayed().empty());
-  auto old = std::make_shared<const RelayedMessage>(
+  auto old = RelayedMessage::make(
       RelayDraft{"offer", R"({"type":"offer","n":1})", false, RelayShape::signal}, "r", a.id);
   this->directory().hand_over(b.id, {old});
   this->settle([&] { return newcomer.peer->relayed().size() == 2; });

@@ -15,7 +15,7 @@ using testing::Dialect;
 using testing::FakeLink;
 using RoomRegistry = testing::SyncDirectory;
 
-RelayDraft relay_of(std::string type) {
+testing::OwnedDraft relay_of(std::string type) {
   return testing::draft_of("{}", std::move(type));
 }
 

@@ -16,7 +16,7 @@ using testing::Dialect;
 using testing::FakeLink;
 using RoomRegistry = testing::SyncDirectory;
 
-RelayDraft relay_of(const std::string& body) {
+testing::OwnedDraft relay_of(const std::string& body) {
   return testing::draft_of(body, "offer");
 }
 

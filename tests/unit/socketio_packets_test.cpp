@@ -227,9 +227,12 @@ TEST(SocketioEvents, RoomEvents) {
 }
 
 // A socket.io peer's message(room, data), as the directory relays it.
-RelayedMessage data_message(std::string data_text) {
-  return RelayedMessage(RelayDraft{"message", std::move(data_text), false, RelayShape::data}, "r",
-                        "p1");
+// `has_from` as the socket.io peer finds it in the parsed data.
+const RelayedMessage& data_message(std::string_view data_text, bool has_from = false) {
+  static std::vector<SharedMessage> made;  // alive for the test's assertions
+  made.push_back(RelayedMessage::make(RelayDraft{"message", data_text, has_from, RelayShape::data},
+                                      "r", "p1"));
+  return *made.back();
 }
 
 TEST(SocketioEvents, SocketioDataReachesSocketioAsWritten) {
@@ -239,9 +242,9 @@ TEST(SocketioEvents, SocketioDataReachesSocketioAsWritten) {
 }
 
 TEST(SocketioEvents, SocketioDataReachesNativePeersWithFrom) {
-  EXPECT_EQ(
-      json::parse(encode_relayed(data_message(R"({"type":"offer","sdp":"v=0","from":"spoof"})"))),
-      (json{{"type", "offer"}, {"sdp", "v=0"}, {"from", "p1"}}));
+  EXPECT_EQ(json::parse(encode_relayed(
+                data_message(R"({"type":"offer","sdp":"v=0","from":"spoof"})", true))),
+            (json{{"type", "offer"}, {"sdp", "v=0"}, {"from", "p1"}}));
   EXPECT_EQ(json::parse(encode_relayed(data_message(R"("hello")"))),
             (json{{"type", "message"}, {"data", "hello"}, {"from", "p1"}}));
   EXPECT_EQ(json::parse(encode_relayed(data_message("[1,2]"))),
@@ -251,10 +254,10 @@ TEST(SocketioEvents, SocketioDataReachesNativePeersWithFrom) {
 }
 
 TEST(SocketioEvents, NativeSignalReachesSocketioWithoutFrom) {
-  const RelayedMessage offer(
+  const auto offer = RelayedMessage::make(
       RelayDraft{"offer", R"({"type":"offer","sdp":"v=0","from":"x"})", true, RelayShape::signal},
       "r", "p2");
-  EXPECT_EQ(json::parse(socketio_encode_relayed(offer).substr(2)),
+  EXPECT_EQ(json::parse(socketio_encode_relayed(*offer).substr(2)),
             json::array({"message", "r", {{"type", "offer"}, {"sdp", "v=0"}}}));
 }
 

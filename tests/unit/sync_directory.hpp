@@ -67,7 +67,7 @@ class FakeLink final : public PeerLink::Handler {
     std::lock_guard lock(mutex);
     std::vector<std::string> out;
     for (const auto& e : events)
-      if (const auto* r = std::get_if<RelayEvent>(&e)) out.push_back(r->message->text);
+      if (const auto* r = std::get_if<RelayEvent>(&e)) out.emplace_back(r->message->text);
     return out;
   }
   template <class E>
@@ -95,18 +95,25 @@ class FakeLink final : public PeerLink::Handler {
 // A relayed message as a directory would build it.
 inline SharedMessage relayed_message(std::string text, std::string type = "message",
                                      std::string room = "r", std::string sender = "sender") {
-  return std::make_shared<const RelayedMessage>(
-      RelayDraft{std::move(type), std::move(text), false, RelayShape::signal}, std::move(room),
-      std::move(sender));
+  return RelayedMessage::make(RelayDraft{type, text, false, RelayShape::signal}, room, sender);
 }
 
-inline RelayDraft draft_of(std::string text, std::string type = "message") {
-  return RelayDraft{std::move(type), std::move(text), false, RelayShape::signal};
+// A draft that owns its texts, for a test that builds it ahead of the relay()
+// call: a RelayDraft only views them. As a temporary argument it lives until
+// relay() returns.
+struct OwnedDraft {
+  std::string type;
+  std::string text;
+  operator RelayDraft() const { return RelayDraft{type, text, false, RelayShape::signal}; }
+};
+
+inline OwnedDraft draft_of(std::string text, std::string type = "message") {
+  return OwnedDraft{std::move(type), std::move(text)};
 }
 
 inline std::vector<std::string> texts(const std::vector<SharedMessage>& messages) {
   std::vector<std::string> out;
-  for (const auto& m : messages) out.push_back(m->text);
+  for (const auto& m : messages) out.emplace_back(m->text);
   return out;
 }
 
@@ -160,7 +167,7 @@ class SyncDirectory {
         [&](auto done) { directory_.leave(id, std::move(done)); });
   }
   RelayStatus relay(const std::string& id, const std::string* to, RelayDraft draft) {
-    auto status = directory_.relay(id, to, std::move(draft));
+    auto status = directory_.relay(id, to, draft);
     settle();
     return status;
   }

@@ -242,9 +242,11 @@ void NativeSession::handle_unwatch(const ClientMessage& message) {
 void NativeSession::handle_relay(const ClientMessage& message, std::string_view text) {
   const double started = context_.clock.now();
   const std::string_view type = to_string(message.type);
-  RelayDraft draft{std::string(type), std::string(text), message.has_from, RelayShape::signal};
+  // The draft views `text`, the transport's read buffer, which stays put
+  // until this call returns.
+  const RelayDraft draft{type, text, message.has_from, RelayShape::signal};
   const std::string* to = message.to ? &*message.to : nullptr;
-  switch (context_.directory.relay(id_, to, std::move(draft))) {
+  switch (context_.directory.relay(id_, to, draft)) {
     case RoomDirectory::RelayStatus::ok:
       context_.metrics.count_relay(type);
       context_.metrics.observe_relay_latency(context_.clock.now() - started);

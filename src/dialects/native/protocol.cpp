@@ -7,6 +7,8 @@
 
 #include <simdjson.h>
 
+#include "base/json_text.hpp"
+
 namespace parley {
 
 using nlohmann::json;
@@ -400,15 +402,17 @@ std::string stamp_from(std::string_view text, bool has_from, std::string_view fr
   // A UTF-8 byte order mark is accepted by the parser but not by every
   // receiver's (JavaScript's JSON.parse refuses it): it is not relayed.
   if (text.starts_with(kByteOrderMark)) text.remove_prefix(kByteOrderMark.size());
-  // The text is a JSON object (it parsed as one), so its first non-blank byte is
-  // '{' and it has at least the `type` member after it.
+  // The text is a JSON object (it parsed as one), so its first non-blank byte
+  // is '{'; an empty object takes `from` without the comma.
   const std::size_t brace = text.find('{');
+  const std::size_t next = text.find_first_not_of(" \t\r\n", brace + 1);
+  const bool empty = next != std::string_view::npos && text[next] == '}';
   std::string out;
   out.reserve(text.size() + from_id.size() + 10);
   out.append(text.substr(0, brace + 1));
   out.append("\"from\":\"");
   out.append(from_id);  // peer ids are URL-safe: nothing to escape
-  out.append("\",");
+  out.append(empty ? "\"" : "\",");
   out.append(text.substr(brace + 1));
   return out;
 }
@@ -418,22 +422,31 @@ std::string encode_relayed(const RelayedMessage& message) {
     return stamp_from(message.text, message.has_from, message.sender);
   if (message.shape == RelayShape::server) {
     // The application's `data` is valid compact JSON (the admin API dumped it).
-    std::string out = "{\"type\":\"server-message\",\"room\":";
-    out.append(json(message.room).dump(-1, ' ', false, json::error_handler_t::replace));
+    std::string out;
+    out.reserve(message.text.size() + json_string_size(message.room) + 40);
+    out.append("{\"type\":\"server-message\",\"room\":");
+    append_json_string(out, message.room);
     out.append(",\"data\":");
     out.append(message.text);
     out.push_back('}');
     return out;
   }
-  json data = json::parse(message.text, nullptr, /*allow_exceptions=*/false);
-  json frame;
-  if (data.is_object()) {
-    frame = std::move(data);
-    frame["from"] = message.sender;  // replaces a `from` the sender wrote: no spoofing
-  } else {
-    frame = json{{"type", "message"}, {"data", std::move(data)}, {"from", message.sender}};
-  }
-  return frame.dump(-1, ' ', false, json::error_handler_t::replace);
+  // Application data (a socket.io peer's message(room, data)), valid JSON as
+  // its sender wrote it. An object is the frame itself, `from` spliced in as
+  // for a signaling message; a `from` of the sender's own is replaced (no
+  // spoofing), which takes a parse.
+  const std::size_t first = message.text.find_first_not_of(" \t\r\n");
+  const bool object = first != std::string_view::npos && message.text[first] == '{';
+  if (object) return stamp_from(message.text, message.has_from, message.sender);
+  // Anything else is wrapped, its members in the order nlohmann::json writes them.
+  std::string out;
+  out.reserve(message.text.size() + message.sender.size() + 40);
+  out.append("{\"data\":");
+  out.append(message.text);
+  out.append(",\"from\":\"");
+  out.append(message.sender);
+  out.append("\",\"type\":\"message\"}");
+  return out;
 }
 
 namespace {

@@ -1,8 +1,12 @@
 #include "dialects/socketio/socketio_events.hpp"
 
+#include "base/json_text.hpp"
+
 namespace parley {
 
 namespace {
+
+constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
 
 // Text that reaches a client came through a JSON parser (valid UTF-8), but room
 // names and ids are written into packets from std::string: never throw on them.
@@ -33,13 +37,23 @@ std::string socketio_error_packet(std::string_view code, std::string_view messag
 }
 
 std::string socketio_encode_relayed(const RelayedMessage& message) {
-  if (message.shape == RelayShape::signal) return socketio_relay_packet(message.room, message.text);
+  // A native signaling message that names its own `from` loses it, which takes
+  // a parse; any other text goes into the packet as its sender wrote it.
+  if (message.shape == RelayShape::signal && message.has_from)
+    return socketio_relay_packet(message.room, message.text);
+  std::string_view data = message.text;
+  // A native client may start its text with a byte order mark (the native
+  // parser accepts one); inside an array it would not be JSON.
+  if (data.starts_with(kByteOrderMark)) data.remove_prefix(kByteOrderMark.size());
   // data: message(room, data); a server message: server-message(room, data).
-  std::string packet =
+  const std::string_view head =
       message.shape == RelayShape::server ? "42[\"server-message\"," : "42[\"message\",";
-  packet.append(dump(message.room));
+  std::string packet;
+  packet.reserve(head.size() + json_string_size(message.room) + data.size() + 2);
+  packet.append(head);
+  append_json_string(packet, message.room);
   packet.push_back(',');
-  packet.append(message.text);  // valid JSON: its sender's parser said so
+  packet.append(data);  // valid JSON: its sender's parser said so
   packet.push_back(']');
   return packet;
 }

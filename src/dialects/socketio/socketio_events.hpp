@@ -29,8 +29,9 @@ std::string socketio_relay_packet(std::string_view room, std::string_view native
 inline constexpr std::size_t kSocketioEncoding = 1;
 
 // The packet socket.io peers receive for a relayed message: `message(room,
-// data)`, where data is a signaling message without `from`
-// (socketio_relay_packet), or application data exactly as its sender wrote it.
+// data)`, where data is the sender's text as it was written (a native
+// signaling message keeps its members' order), without a `from` the sender
+// wrote (socketio_relay_packet), or `server-message(room, data)`.
 std::string socketio_encode_relayed(const RelayedMessage& message);
 
 // `42[event, room, id]`: joined, otherjoin, full, leaved, bye.

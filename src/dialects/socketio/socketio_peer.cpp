@@ -301,7 +301,8 @@ void SocketioPeer::handle_message(const json& arguments, std::string_view argume
     return answer(
         fail(ErrorCode::bad_message, "message(room, data) needs the room name as a string"));
   const auto& room = arguments[1].get_ref<const std::string&>();
-  const json data = arguments.size() > 2 ? arguments[2] : json(nullptr);
+  static const json kNoData(nullptr);
+  const json& data = arguments.size() > 2 ? arguments[2] : kNoData;
   const auto current = context_.directory.room_of(id_);
   if (!current) return answer(fail(ErrorCode::not_in_room, "join a room before sending messages"));
   if (*current != room)
@@ -309,15 +310,19 @@ void SocketioPeer::handle_message(const json& arguments, std::string_view argume
 
   const double started = context_.clock.now();
   const std::string_view type = relay_type_of(data);
-  RelayDraft draft;
-  draft.type = std::string(type);
-  draft.shape = RelayShape::data;
   // The data goes on as the client wrote it when the text holds exactly these
   // arguments (it was parsed, so it is valid JSON); else as parsed.
   const auto written = arguments.size() == 3 ? third_element(arguments_text) : std::nullopt;
-  draft.text =
-      written ? std::string(*written) : data.dump(-1, ' ', false, json::error_handler_t::replace);
-  switch (context_.directory.relay(id_, nullptr, std::move(draft))) {
+  std::string dumped;
+  if (!written) dumped = data.dump(-1, ' ', false, json::error_handler_t::replace);
+  RelayDraft draft;
+  draft.type = type;
+  draft.text = written ? *written : std::string_view(dumped);
+  // Known from the parsed packet at no cost: the native encoding then splices
+  // `from` in instead of parsing the data again.
+  draft.has_from = data.is_object() && data.contains("from");
+  draft.shape = RelayShape::data;
+  switch (context_.directory.relay(id_, nullptr, draft)) {
     case RoomDirectory::RelayStatus::ok:
       context_.metrics.count_relay(type);
       context_.metrics.observe_relay_latency(context_.clock.now() - started);
