@@ -45,8 +45,11 @@ constexpr auto kDrainLimit = 3s;
 constexpr auto kClusterStopLimit = 500ms;
 // How often lost peers whose grace is over are looked for.
 constexpr auto kExpiryPeriod = 100ms;
-// Every 2 s (20 expiry periods) free memory goes back to the system.
+// Every 2 s (20 expiry periods) free memory goes back to the system, when
+// the allocator holds at least this much of it: a trim walks every page of
+// every arena under the arena's lock, which an idle node need not pay.
 constexpr unsigned kTrimEveryTicks = 20;
+constexpr std::size_t kTrimAtFreeBytes = 1 << 20;
 
 DirectoryLimits directory_limits_from(const Config& config) {
   DirectoryLimits limits;
@@ -343,7 +346,8 @@ void Server::Impl::schedule_expiry() {
     // glibc keeps freed memory in its arenas; after a burst (connections that
     // never finished a handshake, a flood of bad input) hand it back to the
     // system, so the RSS returns near its level before the burst.
-    if (++expiry_ticks % kTrimEveryTicks == 0) malloc_trim(0);
+    if (++expiry_ticks % kTrimEveryTicks == 0 && mallinfo2().fordblks >= kTrimAtFreeBytes)
+      malloc_trim(0);
     schedule_expiry();
   });
 }

@@ -7,45 +7,12 @@
 
 namespace parley {
 
-// Appends `text` (valid UTF-8) as a JSON string, quotes included: `"` and `\`
-// escaped, control characters as \u00XX, everything else as it is (what
-// nlohmann::json's dump() writes for the same text).
-inline void append_json_string(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (byte < 0x20) {
-      switch (c) {
-        case '\b':
-          out.append("\\b");
-          break;
-        case '\f':
-          out.append("\\f");
-          break;
-        case '\n':
-          out.append("\\n");
-          break;
-        case '\r':
-          out.append("\\r");
-          break;
-        case '\t':
-          out.append("\\t");
-          break;
-        default:
-          out.append("\\u00");
-          out.push_back(kHex[byte >> 4]);
-          out.push_back(kHex[byte & 0xF]);
-      }
-    } else {
-      out.push_back(c);
-    }
-  }
-  out.push_back('"');
-}
+// Appends `text` as a JSON string, quotes included, escaped exactly as
+// nlohmann::json's dump() with error_handler_t::replace escapes it: `"` and `\`
+// escaped, control characters as \b \f \n \r \t or \u00XX, everything else as
+// it is, and invalid UTF-8 replaced by U+FFFD (a std::string can come from
+// anywhere; a frame must stay valid JSON).
+void append_json_string(std::string& out, std::string_view text);
 
 // The size append_json_string() adds for `text`, for reserving a frame's
 // buffer in one go.

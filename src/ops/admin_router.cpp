@@ -155,10 +155,6 @@ http::message_generator AdminRouter::handle(const HttpRequest& request) {
   return text_response(request, http::status::not_found, "not found\n");
 }
 
-}  // namespace parley
-
-namespace parley {
-
 http::message_generator AdminRouter::send_server_message(const HttpRequest& request,
                                                          const std::string& room) {
   auto json_response = [&](http::status status, const json& body) {

@@ -7,7 +7,7 @@
 
 #include <simdjson.h>
 
-#include "base/json_text.hpp"
+#include "base/json_writer.hpp"
 
 namespace parley {
 
@@ -449,86 +449,127 @@ std::string encode_relayed(const RelayedMessage& message) {
   return out;
 }
 
+// Members are written in byte order of their keys (see base/json_writer.hpp).
 namespace {
 
-std::string finish(json& object, const std::optional<json>& rid) {
-  if (rid) object["rid"] = *rid;
-  return object.dump(-1, ' ', false, json::error_handler_t::replace);
+void optional_rid(JsonWriter& frame, const std::optional<json>& rid) {
+  if (rid) frame.key("rid").value(*rid);
 }
 
 }  // namespace
 
 std::string encode_welcome(std::string_view id, std::string_view resume_token) {
-  json o{{"type", "welcome"}, {"id", id}, {"resume", resume_token}, {"version", 1}};
-  return finish(o, std::nullopt);
+  JsonWriter frame;
+  frame.begin_object().key("id").string(id).key("resume").string(resume_token);
+  frame.key("type").string("welcome").key("version").number(1);
+  return std::move(frame.end_object()).take();
 }
 
 std::string encode_joined(std::string_view room, std::string_view id,
                           const std::vector<std::string>& peers, const json& meta,
                           const json& ice_servers, const std::optional<json>& rid) {
-  json o{{"type", "joined"}, {"room", room}, {"id", id},
-         {"peers", peers},   {"meta", meta}, {"iceServers", ice_servers}};
-  return finish(o, rid);
+  JsonWriter frame;
+  frame.begin_object().key("iceServers").value(ice_servers).key("id").string(id);
+  frame.key("meta").value(meta).key("peers").strings(peers);
+  optional_rid(frame, rid);
+  frame.key("room").string(room).key("type").string("joined");
+  return std::move(frame.end_object()).take();
 }
 
 std::string encode_full(std::string_view room, const std::optional<json>& rid) {
-  json o{{"type", "full"}, {"room", room}};
-  return finish(o, rid);
+  JsonWriter frame;
+  frame.begin_object();
+  optional_rid(frame, rid);
+  frame.key("room").string(room).key("type").string("full");
+  return std::move(frame.end_object()).take();
 }
 
 std::string encode_left(std::string_view room, LeaveReason reason, const std::optional<json>& rid) {
-  json o{{"type", "left"}, {"room", room}, {"reason", to_string(reason)}};
-  return finish(o, rid);
+  JsonWriter frame;
+  frame.begin_object().key("reason").string(to_string(reason));
+  optional_rid(frame, rid);
+  frame.key("room").string(room).key("type").string("left");
+  return std::move(frame.end_object()).take();
 }
 
 std::string encode_peer_joined(std::string_view room, std::string_view id, const json& meta) {
-  json o{{"type", "peer-joined"}, {"room", room}, {"id", id}, {"meta", meta}};
-  return finish(o, std::nullopt);
+  JsonWriter frame;
+  frame.begin_object().key("id").string(id).key("meta").value(meta);
+  frame.key("room").string(room).key("type").string("peer-joined");
+  return std::move(frame.end_object()).take();
 }
 
 std::string encode_peer_updated(std::string_view room, std::string_view id, const json& meta) {
-  json o{{"type", "peer-updated"}, {"room", room}, {"id", id}, {"meta", meta}};
-  return finish(o, std::nullopt);
+  JsonWriter frame;
+  frame.begin_object().key("id").string(id).key("meta").value(meta);
+  frame.key("room").string(room).key("type").string("peer-updated");
+  return std::move(frame.end_object()).take();
 }
 
 std::string encode_meta_updated(std::string_view room, const json& meta,
                                 const std::optional<json>& rid) {
-  json o{{"type", "meta-updated"}, {"room", room}, {"meta", meta}};
-  return finish(o, rid);
+  JsonWriter frame;
+  frame.begin_object().key("meta").value(meta);
+  optional_rid(frame, rid);
+  frame.key("room").string(room).key("type").string("meta-updated");
+  return std::move(frame.end_object()).take();
 }
 
 std::string encode_watching(std::string_view room, const std::vector<std::string>& peers,
                             const json& meta, const std::optional<json>& rid) {
-  json o{{"type", "watching"}, {"room", room}, {"peers", peers}, {"meta", meta}};
-  return finish(o, rid);
+  JsonWriter frame;
+  frame.begin_object().key("meta").value(meta).key("peers").strings(peers);
+  optional_rid(frame, rid);
+  frame.key("room").string(room).key("type").string("watching");
+  return std::move(frame.end_object()).take();
 }
 
 std::string encode_unwatched(std::string_view room, const std::optional<json>& rid) {
-  json o{{"type", "unwatched"}, {"room", room}};
-  return finish(o, rid);
+  JsonWriter frame;
+  frame.begin_object();
+  optional_rid(frame, rid);
+  frame.key("room").string(room).key("type").string("unwatched");
+  return std::move(frame.end_object()).take();
 }
 
 std::string encode_peer_left(std::string_view room, std::string_view id, LeaveReason reason) {
-  json o{{"type", "peer-left"}, {"room", room}, {"id", id}, {"reason", to_string(reason)}};
-  return finish(o, std::nullopt);
+  JsonWriter frame;
+  frame.begin_object().key("id").string(id).key("reason").string(to_string(reason));
+  frame.key("room").string(room).key("type").string("peer-left");
+  return std::move(frame.end_object()).take();
 }
 
 std::string encode_pong(const std::optional<json>& rid) {
-  json o{{"type", "pong"}};
-  return finish(o, rid);
+  JsonWriter frame;
+  frame.begin_object();
+  optional_rid(frame, rid);
+  frame.key("type").string("pong");
+  return std::move(frame.end_object()).take();
 }
 
 std::string encode_resumed(std::string_view id, const std::optional<std::string>& room,
                            const std::vector<std::string>& peers, const json& meta,
                            std::string_view resume_token, const std::optional<json>& rid) {
-  json o{{"type", "resumed"}, {"id", id},     {"room", room ? json(*room) : json(nullptr)},
-         {"peers", peers},    {"meta", meta}, {"resume", resume_token}};
-  return finish(o, rid);
+  JsonWriter frame;
+  frame.begin_object().key("id").string(id).key("meta").value(meta).key("peers").strings(peers);
+  frame.key("resume").string(resume_token);
+  optional_rid(frame, rid);
+  frame.key("room");
+  if (room) {
+    frame.string(*room);
+  } else {
+    frame.null();
+  }
+  frame.key("type").string("resumed");
+  return std::move(frame.end_object()).take();
 }
 
 std::string encode_error(ErrorCode code, std::string_view message, const std::optional<json>& rid) {
-  json o{{"type", "error"}, {"code", to_string(code)}, {"message", message}};
-  return finish(o, rid);
+  JsonWriter frame;
+  frame.begin_object().key("code").string(to_string(code)).key("message").string(message);
+  optional_rid(frame, rid);
+  frame.key("type").string("error");
+  return std::move(frame.end_object()).take();
 }
 
 }  // namespace parley

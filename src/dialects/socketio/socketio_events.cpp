@@ -1,6 +1,6 @@
 #include "dialects/socketio/socketio_events.hpp"
 
-#include "base/json_text.hpp"
+#include "base/json_writer.hpp"
 
 namespace parley {
 
@@ -28,7 +28,16 @@ std::string socketio_relay_packet(std::string_view room, std::string_view native
 
 std::string socketio_room_event_packet(std::string_view event, std::string_view room,
                                        std::string_view id) {
-  return socketio_event_packet(nlohmann::json::array({event, room, id}));
+  JsonWriter packet("42");
+  packet.begin_array().string(event).string(room).string(id);
+  return std::move(packet.end_array()).take();
+}
+
+std::string socketio_peer_event_packet(std::string_view event, std::string_view room,
+                                       std::string_view id, const nlohmann::json& meta) {
+  JsonWriter packet("42");
+  packet.begin_array().string(event).string(room).string(id).value(meta);
+  return std::move(packet.end_array()).take();
 }
 
 std::string socketio_error_packet(std::string_view code, std::string_view message) {

@@ -38,6 +38,11 @@ std::string socketio_encode_relayed(const RelayedMessage& message);
 std::string socketio_room_event_packet(std::string_view event, std::string_view room,
                                        std::string_view id);
 
+// `42[event, room, id, meta]`: otherjoin (classic clients read the first two),
+// peer-updated.
+std::string socketio_peer_event_packet(std::string_view event, std::string_view room,
+                                       std::string_view id, const nlohmann::json& meta);
+
 // `42["parley-error", {"code": code, "message": message}]`: the answer to a
 // request that the native protocol would answer with `error`.
 std::string socketio_error_packet(std::string_view code, std::string_view message);

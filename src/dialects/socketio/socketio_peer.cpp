@@ -426,10 +426,9 @@ void SocketioPeer::on_event(const Event& event) {
           host_.send_packet(RelayedMessage::encoded(
               e.message, kSocketioEncoding, [&] { return socketio_encode_relayed(*e.message); }));
         } else if constexpr (std::is_same_v<E, PeerJoinedEvent>) {
-          // otherjoin(room, id, meta): classic clients read the first two.
-          send(socketio_event_packet(json::array({"otherjoin", e.room, e.id, e.meta})));
+          send(socketio_peer_event_packet("otherjoin", e.room, e.id, e.meta));
         } else if constexpr (std::is_same_v<E, PeerUpdatedEvent>) {
-          send(socketio_event_packet(json::array({"peer-updated", e.room, e.id, e.meta})));
+          send(socketio_peer_event_packet("peer-updated", e.room, e.id, e.meta));
         } else if constexpr (std::is_same_v<E, PeerLeftEvent>) {
           send(socketio_room_event_packet("bye", e.room, e.id));
         } else if constexpr (std::is_same_v<E, RemovedEvent>) {
