@@ -1,14 +1,16 @@
 // What happens to rooms and seats, told by the room directory from the one
 // place where it makes each change, in the order it makes them (so, per room,
 // in order). Webhooks listen here; app/ wires them (app/room_webhooks.hpp).
-// The in-process directory calls with its lock held: a listener only enqueues,
-// and never calls back into the directory.
+// The in-process directory calls with the lock of the room's shard held: a
+// listener only enqueues, never calls back into the directory, and is
+// thread-safe (calls for rooms of different shards come from different
+// threads at once).
 //
 // `seq` is the event's number in its room's history (integration-v1.md
 // "Webhooks": 1 for room_started, then +1 per event), when the directory
 // numbers them itself: the Redis directory does, so that every node agrees.
 // 0: the listener numbers them in call order (the in-process directory, whose
-// calls come in order under its lock).
+// calls for a room come in order under that room's shard lock).
 #pragma once
 
 #include <cstdint>

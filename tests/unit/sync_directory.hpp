@@ -129,8 +129,9 @@ class SyncDirectory {
   using RelayStatus = RoomDirectory::RelayStatus;
   using Resumed = RoomDirectory::Resumed;
 
-  SyncDirectory(const Clock& clock, DirectoryLimits limits, RoomLifecycle* lifecycle = nullptr)
-      : directory_(clock, limits, lifecycle) {}
+  SyncDirectory(const Clock& clock, DirectoryLimits limits, RoomLifecycle* lifecycle = nullptr,
+                std::size_t shards = InProcessDirectory::kDefaultShards)
+      : directory_(clock, limits, lifecycle, shards) {}
   ~SyncDirectory() { directory_.clear(); }
 
   RoomDirectory& directory() { return directory_; }
