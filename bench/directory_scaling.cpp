@@ -12,9 +12,10 @@
 // sampled mean). docs/benchmarks.md, "Room directory scaling", extrapolates
 // from those to 16 and 64 cores.
 //
-//   directory_scaling [--seconds S] [--threads N] [--relays R] [--shards K]
+//   directory_scaling [--seconds S] [--threads N] [--relays R] [--shards K] [--repeat N]
 #include <time.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -42,6 +43,7 @@ struct Options {
   int max_threads = 2;
   int relays = 4;  // relays each way per join (a call's offer, answer and a few candidates)
   std::size_t shards = InProcessDirectory::kDefaultShards;
+  int repeat = 5;  // runs of each configuration, interleaved; the medians are printed
 };
 
 // A session stand-in that counts what reaches it.
@@ -117,6 +119,13 @@ void churn(RoomDirectory& directory, int thread, int relays, const std::atomic<b
   directory.end(idb, b.link.get());
 }
 
+[[noreturn]] void usage() {
+  std::fprintf(stderr,
+               "usage: directory_scaling [--seconds S] [--threads N] [--relays R] [--shards K] "
+               "[--repeat N]\n");
+  std::exit(2);
+}
+
 struct RunResult {
   double ops_per_second = 0;
   double ops_per_cpu_second = 0;  // per thread: what the machine's other load cannot steal
@@ -147,7 +156,8 @@ RunResult run(std::size_t shards, int threads, const Options& options) {
   RunResult result;
   const LockStats after = directory.lock_stats();
   result.locks = {after.acquired - before.acquired, after.waited - before.waited,
-                  after.timed - before.timed, after.timed_ns - before.timed_ns};
+                  after.timed - before.timed, after.timed_ns - before.timed_ns,
+                  after.preempted - before.preempted};
   double cpu = 0;
   for (const auto& r : results) {
     result.ops += r.ops;
@@ -171,41 +181,102 @@ Options parse(int argc, char** argv) {
       options.relays = std::atoi(value);
     else if (flag == "--shards")
       options.shards = static_cast<std::size_t>(std::atoll(value));
-    else {
-      std::fprintf(stderr,
-                   "usage: directory_scaling [--seconds S] [--threads N] [--relays R] "
-                   "[--shards K]\n");
-      std::exit(2);
-    }
+    else if (flag == "--repeat")
+      options.repeat = std::max(1, std::atoi(value));
+    else
+      usage();
   }
+  if (argc % 2 == 0) usage();
   return options;
+}
+
+// One configuration's figures over the repeats.
+struct Series {
+  std::size_t shards;
+  int threads;
+  std::vector<RunResult> runs;
+};
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const std::size_t n = values.size();
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+template <class F>
+double median_of(const std::vector<RunResult>& runs, F&& f) {
+  std::vector<double> values;
+  for (const auto& r : runs) values.push_back(f(r));
+  return median(values);
+}
+
+double locks_per_op(const RunResult& r) {
+  return static_cast<double>(r.locks.acquired) / static_cast<double>(r.ops);
+}
+double waited_percent(const RunResult& r) {
+  return 100.0 * static_cast<double>(r.locks.waited) / static_cast<double>(r.locks.acquired);
+}
+double hold_ns(const RunResult& r) {
+  return r.locks.timed ? static_cast<double>(r.locks.timed_ns) / static_cast<double>(r.locks.timed)
+                       : 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   const Options options = parse(argc, argv);
-  std::printf("directory_scaling: %.1f s per run, %d relays each way per join, %u cores\n",
-              options.seconds, options.relays, std::thread::hardware_concurrency());
-  std::printf("%-7s %-7s %12s %7s %14s %9s %9s %9s %10s\n", "shards", "threads", "ops/s", "ratio",
-              "ops/cpu-s/thr", "locks/op", "waited%", "hold-ns", "hold-ns/op");
-  for (const std::size_t shards : {std::size_t{1}, options.shards}) {
-    double one_thread = 0;
-    for (int threads = 1; threads <= options.max_threads; ++threads) {
-      const RunResult r = run(shards, threads, options);
-      if (threads == 1) one_thread = r.ops_per_second;
-      const double ops = static_cast<double>(r.ops);
-      const double locks_per_op = static_cast<double>(r.locks.acquired) / ops;
-      const double hold_ns =
-          r.locks.timed ? static_cast<double>(r.locks.timed_ns) / static_cast<double>(r.locks.timed)
-                        : 0;
+  std::printf(
+      "directory_scaling: %.1f s per run, %d run(s) per configuration, %d relays each way per "
+      "join, %u cores\n",
+      options.seconds, options.repeat, options.relays, std::thread::hardware_concurrency());
+  std::vector<Series> series;
+  for (const std::size_t shards : {std::size_t{1}, options.shards})
+    for (int threads = 1; threads <= options.max_threads; ++threads)
+      series.push_back({shards, threads, {}});
+  // A short run first, not counted: the allocator's arenas and the page
+  // cache warm up on it instead of on the first measured configuration.
+  Options warm = options;
+  warm.seconds = 0.3;
+  (void)run(options.shards, options.max_threads, warm);
+  // Interleaved, so that a burst of other work on the machine hits every
+  // configuration alike.
+  for (int round = 0; round < options.repeat; ++round)
+    for (auto& s : series) {
+      s.runs.push_back(run(s.shards, s.threads, options));
+      const RunResult& r = s.runs.back();
       std::printf(
-          "%-7zu %-7d %12.0f %7.2f %14.0f %9.2f %9.3f %9.0f %10.0f\n", shards, threads,
-          r.ops_per_second, r.ops_per_second / one_thread, r.ops_per_cpu_second, locks_per_op,
-          100.0 * static_cast<double>(r.locks.waited) / static_cast<double>(r.locks.acquired),
-          hold_ns, hold_ns * locks_per_op);
+          "run %d: shards %zu threads %d: %.0f ops/s, %.0f ops per CPU-second per thread, "
+          "%.2f locks/op, %.3f%% waited, %.0f ns held (%llu preempted holds left out)\n",
+          round + 1, s.shards, s.threads, r.ops_per_second, r.ops_per_cpu_second, locks_per_op(r),
+          waited_percent(r), hold_ns(r), static_cast<unsigned long long>(r.locks.preempted));
       std::fflush(stdout);
     }
+
+  // ratio: ops/s against one thread of the same directory, in the same round
+  // (the runs of a round follow each other within seconds, so a change in
+  // the machine's other load between rounds cancels out), the median over
+  // rounds; cpu-ratio: the same from CPU time (threads x ops per CPU-second
+  // against one thread's), what the ratio would be with a free core per
+  // thread.
+  std::printf("\nmedians:\n%-7s %-7s %12s %7s %14s %9s %9s %9s %9s %10s\n", "shards", "threads",
+              "ops/s", "ratio", "ops/cpu-s/thr", "cpu-ratio", "locks/op", "waited%", "hold-ns",
+              "hold-ns/op");
+  const Series* one = nullptr;  // the one-thread series of the same directory
+  for (const auto& s : series) {
+    const double ops = median_of(s.runs, [](const RunResult& r) { return r.ops_per_second; });
+    const double cpu = median_of(s.runs, [](const RunResult& r) { return r.ops_per_cpu_second; });
+    if (s.threads == 1) one = &s;
+    std::vector<double> ratios, cpu_ratios;
+    for (std::size_t i = 0; i < s.runs.size(); ++i) {
+      ratios.push_back(s.runs[i].ops_per_second / one->runs[i].ops_per_second);
+      cpu_ratios.push_back(s.threads * s.runs[i].ops_per_cpu_second /
+                           one->runs[i].ops_per_cpu_second);
+    }
+    const double locks = median_of(s.runs, locks_per_op);
+    const double hold = median_of(s.runs, hold_ns);
+    std::printf("%-7zu %-7d %12.0f %7.2f %14.0f %9.2f %9.2f %9.3f %9.0f %10.0f\n", s.shards,
+                s.threads, ops, median(ratios), cpu, median(cpu_ratios), locks,
+                median_of(s.runs, waited_percent), hold, hold * locks);
   }
   return 0;
 }
