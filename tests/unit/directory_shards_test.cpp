@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <barrier>
 #include <set>
 #include <string>
 #include <thread>
@@ -228,20 +229,41 @@ TEST(DirectoryShards, ThreadsOnTheSameRoomNeverOverfillIt) {
 }
 
 // A watch racing the loss of its connection: the watch is either ended with
-// the connection or undone, never left behind.
+// the connection or undone, never left behind. The two calls start together
+// (a barrier) round after round, so that some rounds interleave them.
 TEST(DirectoryShards, AWatchRacingItsConnectionsLossIsNotLeftBehind) {
   ManualClock clock;
   SyncDirectory d(clock, limits_of(), nullptr, kFewShards);
-  for (int i = 0; i < 200; ++i) {
-    Peer p = connect(d);
-    std::thread watcher([&] { d.watch(p.id, "w" + std::to_string(i % 7)); });
-    std::thread loser([&] { d.lost(p.id, p.link.get()); });
-    watcher.join();
-    loser.join();
+  constexpr int kRounds = 1000;
+  std::barrier sync(3);
+  Peer p;
+  std::string room;
+  std::thread watcher([&] {
+    for (int i = 0; i < kRounds; ++i) {
+      sync.arrive_and_wait();
+      d.watch(p.id, room);
+      sync.arrive_and_wait();
+    }
+  });
+  std::thread loser([&] {
+    for (int i = 0; i < kRounds; ++i) {
+      sync.arrive_and_wait();
+      d.lost(p.id, p.link.get());
+      sync.arrive_and_wait();
+    }
+  });
+  for (int i = 0; i < kRounds; ++i) {
+    p = connect(d);
+    room = "w" + std::to_string(i % 7);
+    sync.arrive_and_wait();  // both calls go
+    sync.arrive_and_wait();  // both calls returned
+    // Expiry ends the away peer and whatever watches it still has.
     clock.advance(11);
     d.expire();
-    EXPECT_EQ(d.watch_count(), 0u) << "round " << i;
+    ASSERT_EQ(d.watch_count(), 0u) << "round " << i;
   }
+  watcher.join();
+  loser.join();
   EXPECT_EQ(d.connected_count(), 0u);
 }
 
