@@ -167,9 +167,13 @@ TEST(DirectoryShards, ThreadsOnDistinctRoomsLeaveNothingBehind) {
   constexpr int kThreads = 4, kRounds = 200;
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
+  // The links outlive the threads: another thread's settle() may run a drain
+  // of any of them.
+  std::vector<std::pair<Peer, Peer>> pairs;
+  for (int t = 0; t < kThreads; ++t) pairs.emplace_back(connect(d), connect(d));
   for (int t = 0; t < kThreads; ++t)
     threads.emplace_back([&, t] {
-      Peer a = connect(d), b = connect(d);
+      auto& [a, b] = pairs[static_cast<std::size_t>(t)];
       for (int round = 0; round < kRounds; ++round) {
         const std::string room = "t" + std::to_string(t) + "-" + std::to_string(round);
         bool ok = d.join(a.id, room).status == JoinStatus::joined &&
@@ -200,9 +204,13 @@ TEST(DirectoryShards, ThreadsOnTheSameRoomNeverOverfillIt) {
   constexpr int kThreads = 4, kRounds = 300;
   std::atomic<int> seated{0}, max_seen{0}, failures{0};
   std::vector<std::thread> threads;
+  // The links outlive the threads: another thread's settle() may run a drain
+  // of any of them.
+  std::vector<Peer> peers;
+  for (int t = 0; t < kThreads; ++t) peers.push_back(connect(d));
   for (int t = 0; t < kThreads; ++t)
-    threads.emplace_back([&] {
-      Peer p = connect(d);
+    threads.emplace_back([&, t] {
+      Peer& p = peers[static_cast<std::size_t>(t)];
       for (int round = 0; round < kRounds; ++round) {
         auto status = d.join(p.id, "lobby").status;
         if (status == JoinStatus::full) continue;
