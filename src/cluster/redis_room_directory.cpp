@@ -212,6 +212,8 @@ void RedisRoomDirectory::update_meta(const std::string& id, nlohmann::json meta,
       [self = shared_from_this(), id, meta, done = std::move(done)](ClusterMeta reply) {
         using S = ClusterMeta::Status;
         if (reply.status == S::forbidden) return done({MetaStatus::forbidden, {}});
+        // Redis unreachable: the peer may well be in a room; say so, as a join does.
+        if (reply.status == S::failed) return done({MetaStatus::unavailable, {}});
         if (reply.status != S::updated) return done({MetaStatus::not_in_room, {}});
         {
           std::lock_guard lock(self->mutex_);
@@ -225,6 +227,7 @@ void RedisRoomDirectory::update_meta(const std::string& id, nlohmann::json meta,
 }
 
 void RedisRoomDirectory::watch(const std::string& id, const std::string& room, WatchDone done) {
+  bool added = false;
   {
     std::lock_guard lock(mutex_);
     auto peer = peers_.find(id);
@@ -235,12 +238,36 @@ void RedisRoomDirectory::watch(const std::string& id, const std::string& room, W
       watching.push_back(room);
       watchers_[room].push_back(id);
       ++watch_count_;
+      added = true;
     }
   }
   // Registered before the room is read, so no presence event falls between.
-  scripts_.watch(room, true, [done = std::move(done)](bool, std::vector<ClusterMember> peers) {
-    done({WatchStatus::watching, ids_of(peers), metas_of(peers)});
-  });
+  scripts_.watch(room, true,
+                 [self = shared_from_this(), id, room, added, done = std::move(done)](
+                     bool ok, std::vector<ClusterMember> peers) {
+                   if (ok) return done({WatchStatus::watching, ids_of(peers), metas_of(peers)});
+                   // Redis unreachable: an empty `watching` would say the room is
+                   // empty. Nothing changed: a new watch is taken back, as a join is.
+                   if (added) self->drop_watch(id, room);
+                   done({WatchStatus::unavailable, {}});
+                 });
+}
+
+void RedisRoomDirectory::drop_watch(const std::string& id, const std::string& room) {
+  std::lock_guard lock(mutex_);
+  if (auto peer = peers_.find(id); peer != peers_.end()) {
+    auto& watching = peer->second.watching;
+    auto pos = std::find(watching.begin(), watching.end(), room);
+    if (pos == watching.end()) return;
+    watching.erase(pos);
+  } else {
+    return;  // the peer is gone, and its watches with it
+  }
+  auto found = watchers_.find(room);
+  if (found == watchers_.end()) return;
+  std::erase(found->second, id);
+  --watch_count_;
+  if (found->second.empty()) watchers_.erase(found);
 }
 
 void RedisRoomDirectory::unwatch(const std::string& id, const std::string& room,

@@ -126,6 +126,8 @@ class RedisRoomDirectory final : public RoomDirectory,
                    const std::string& subject, const Event& event);
   void forget_locked(const std::string& id, bool unseat = true);
   void end_watches_locked(LocalPeer& peer, const std::string& id);
+  // Takes back a watch that Redis never recorded (the `watch` script failed).
+  void drop_watch(const std::string& id, const std::string& room);
   void unseat_locked(const std::string& room, const std::string& id);
   void deliver_relay_locked(LocalPeer& peer, SharedMessage message);
   bool live_here_locked(const std::string& id) const;

@@ -117,7 +117,10 @@ class RoomDirectory {
   virtual void join(const std::string& id, const std::string& room, JoinOptions options,
                     JoinDone done) = 0;
 
-  enum class MetaStatus { updated, not_in_room, forbidden };
+  // `unavailable` here and for watch: as for join, the cluster's Redis is
+  // unreachable and nothing changed (an answer made from this node's partial
+  // view would tell the client something false).
+  enum class MetaStatus { updated, not_in_room, forbidden, unavailable };
   struct MetaResult {
     MetaStatus status;
     std::string room;  // when updated
@@ -127,7 +130,7 @@ class RoomDirectory {
   // PeerUpdatedEvent. `forbidden` when its join token pinned the metadata.
   virtual void update_meta(const std::string& id, nlohmann::json meta, MetaDone done) = 0;
 
-  enum class WatchStatus { watching, watch_limit, no_such_peer };
+  enum class WatchStatus { watching, watch_limit, no_such_peer, unavailable };
   struct WatchResult {
     WatchStatus status;
     std::vector<std::string> peers;  // the room's peers in join order (none: no such room)

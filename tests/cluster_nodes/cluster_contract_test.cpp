@@ -3,8 +3,8 @@
 // per sender across three nodes; peer metadata, update-meta, watchers and their
 // presence events, and a resume on another node keeping the metadata; token
 // grants across nodes (a room's `max_peers` raced for by two nodes, pinned
-// metadata, the `relay` grant); a join while Redis is down answered
-// `unavailable` in both dialects; a relay that cannot cross nodes counted. Real sockets on
+// metadata, the `relay` grant); a join, update-meta or watch while Redis is down
+// answered `unavailable` in both dialects; a relay that cannot cross nodes counted. Real sockets on
 // 127.0.0.1; every wait is for an event, bounded.
 #include <signal.h>
 
@@ -254,6 +254,59 @@ TEST(ClusterContract, AJoinWhileRedisIsDownIsUnavailableInBothDialects) {
   sio.send_text(R"(42["join","kept"])");
   const std::string joined = sio.recv_text(10s);
   EXPECT_EQ(joined.rfind(R"(42["joined","kept")", 0), 0u) << joined;
+}
+
+// update-meta and watch need Redis as a join does: an answer from the node's own
+// partial view (`not-in-room` for a seated peer, an empty `watching`) would be false,
+// so during an outage they are `unavailable` too, and a refused watch holds no slot.
+TEST(ClusterContract, UpdateMetaAndWatchWhileRedisIsDownAreUnavailableInBothDialects) {
+  RedisServer redis;
+  auto nodes = start_nodes(redis, 1, {{"PARLEY_LIMITS_MAX_WATCHES", "1"}});
+  auto native = connect_peer(nodes[0]->port());
+  native->join("kept");
+  WsClient sio(nodes[0]->port(), "/socket.io/?EIO=4&transport=websocket");
+  const std::string sio_id = socketio_connect(sio);
+  sio.send_text(R"(42["join","kept"])");
+  const std::string sio_joined = sio.recv_text(10s);
+  ASSERT_EQ(sio_joined.rfind(R"(42["joined","kept")", 0), 0u) << sio_joined;
+  ASSERT_EQ(native->recv(10s)["type"], "peer-joined");
+
+  redis.stop();
+  ASSERT_TRUE(nodes[0]->await_readyz(503));
+  for (const json& request : {json{{"type", "update-meta"}, {"meta", {{"name", "Ada"}}}},
+                              json{{"type", "watch"}, {"room", "kept"}}}) {
+    const json refused = ask(*native, request, "outage");
+    EXPECT_EQ(refused["type"], "error") << refused;
+    EXPECT_EQ(refused["code"], "unavailable") << request;
+    EXPECT_EQ(refused["rid"], "outage");
+  }
+  for (const char* packet : {R"(42["update-meta",{"name":"Bea"}])", R"(42["watch","kept"])"}) {
+    sio.send_text(packet);
+    const std::string answer = sio.recv_text(10s);
+    ASSERT_EQ(answer.rfind("42", 0), 0u) << answer;
+    const json event = json::parse(answer.substr(2));
+    EXPECT_EQ(event[0], "parley-error") << packet;
+    EXPECT_EQ(event[1]["code"], "unavailable") << packet;
+  }
+
+  // Redis back and the room rebuilt: both work, and the refused watch took none of
+  // the native connection's one watch.
+  redis.start();
+  ASSERT_TRUE(nodes[0]->await_readyz(200));
+  ASSERT_TRUE(TestServer::eventually(
+      [&] {
+        return redis.command({"ZCARD", "parley:room:kept"}).integer == 2;
+      },
+      15s));
+  sio.send_text(R"(42["update-meta",{"name":"Bea"}])");
+  const std::string updated = sio.recv_text(10s);
+  EXPECT_EQ(updated.rfind(R"(42["meta-updated","kept",{"name":"Bea"}])", 0), 0u) << updated;
+  const json told = native->recv(10s);
+  EXPECT_EQ(told["type"], "peer-updated") << told;
+  EXPECT_EQ(told["id"], sio_id);
+  const json watching = ask(*native, {{"type", "watch"}, {"room", "kept"}}, "after");
+  EXPECT_EQ(watching["type"], "watching") << watching;
+  EXPECT_EQ(watching["peers"], json::array({native->id(), sio_id}));
 }
 
 TEST(ClusterContract, ARelayThatCannotCrossNodesIsCountedAndLogged) {

@@ -185,6 +185,9 @@ void NativeSession::handle_update_meta(const ClientMessage& message) {
             case RoomDirectory::MetaStatus::forbidden:
               return session.send_error(ErrorCode::forbidden,
                                         "your join token pinned your metadata", rid);
+            case RoomDirectory::MetaStatus::unavailable:
+              return session.send_error(ErrorCode::unavailable,
+                                        "rooms are unavailable for a moment: try again", rid);
           }
         });
       });
@@ -211,6 +214,10 @@ void NativeSession::handle_watch(const ClientMessage& message) {
                                        std::to_string(session.config_->limits.max_watches) +
                                        " rooms already: unwatch one first",
                                    rid);
+                break;
+              case RoomDirectory::WatchStatus::unavailable:
+                session.send_error(ErrorCode::unavailable,
+                                   "rooms are unavailable for a moment: try again", rid);
                 break;
               case RoomDirectory::WatchStatus::no_such_peer:
                 spdlog::error("watch for peer {} that the room directory does not know",

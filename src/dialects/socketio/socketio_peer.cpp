@@ -350,6 +350,9 @@ void SocketioPeer::handle_update_meta(const json& arguments, Answer answer) {
               return answer(ok({{"room", result.room}, {"meta", meta}}));
             case RoomDirectory::MetaStatus::not_in_room:
               return answer(fail(ErrorCode::not_in_room, "join a room before setting metadata"));
+            case RoomDirectory::MetaStatus::unavailable:
+              return answer(
+                  fail(ErrorCode::unavailable, "rooms are unavailable for a moment: try again"));
             case RoomDirectory::MetaStatus::forbidden:
               break;
           }
@@ -373,7 +376,9 @@ void SocketioPeer::handle_watch(const json& arguments, Answer answer) {
   context_.directory.watch(
       id_, room, [this, room, answer = std::move(answer), link](RoomDirectory::WatchResult result) {
         host_.run_on_strand([this, room, answer, link, result = std::move(result)] {
-          if (result.status != RoomDirectory::WatchStatus::watching) {
+          if (result.status == RoomDirectory::WatchStatus::unavailable) {
+            answer(fail(ErrorCode::unavailable, "rooms are unavailable for a moment: try again"));
+          } else if (result.status != RoomDirectory::WatchStatus::watching) {
             answer(fail(ErrorCode::watch_limit, "this connection watches as many rooms as it may"));
           } else {
             send(socketio_event_packet(json::array({"watching", room, result.peers, result.meta})));
