@@ -1,7 +1,9 @@
-# Node.js tests: every tests/e2e/*.test.mjs (Chromium driven by playwright-core) and
-# every tests/node/*.test.mjs becomes one ctest test, node.<name>, run with node's
-# own test runner. They need tests/node_modules, which the fixture test node.npm-ci
-# installs from the committed package-lock.json when it is missing or stale.
+# Node.js tests: every tests/e2e/*.test.mjs (Chromium driven by playwright-core),
+# every tests/node/*.test.mjs and every tests/cluster_lb/*.test.mjs (the cluster
+# behind Debian's haproxy, with redis-server; label cluster) becomes one ctest
+# test, node.<name>, run with node's own test runner. They need tests/node_modules,
+# which the fixture test node.npm-ci installs from the committed package-lock.json
+# when it is missing or stale.
 #
 # Included by tests/CMakeLists.txt. Run with `cmake -P` it is the fixture itself:
 #   cmake -DNPM=/usr/bin/npm -DTESTS_DIR=/path/to/tests -P node_tests.cmake
@@ -46,9 +48,12 @@ set_tests_properties(node.npm-ci PROPERTIES
 
 file(GLOB PARLEY_E2E_TEST_FILES CONFIGURE_DEPENDS "${PARLEY_NODE_TESTS_DIR}/e2e/*.test.mjs")
 file(GLOB PARLEY_NODE_TEST_FILES CONFIGURE_DEPENDS "${PARLEY_NODE_TESTS_DIR}/node/*.test.mjs")
+file(GLOB PARLEY_CLUSTER_LB_TEST_FILES CONFIGURE_DEPENDS
+  "${PARLEY_NODE_TESTS_DIR}/cluster_lb/*.test.mjs")
 
 set(parley_node_test_names "")
-foreach(test_file IN LISTS PARLEY_E2E_TEST_FILES PARLEY_NODE_TEST_FILES)
+foreach(test_file IN LISTS PARLEY_E2E_TEST_FILES PARLEY_NODE_TEST_FILES
+                           PARLEY_CLUSTER_LB_TEST_FILES)
   get_filename_component(test_dir "${test_file}" DIRECTORY)
   get_filename_component(test_dir "${test_dir}" NAME)
   get_filename_component(test_name "${test_file}" NAME)
@@ -67,7 +72,10 @@ foreach(test_file IN LISTS PARLEY_E2E_TEST_FILES PARLEY_NODE_TEST_FILES)
     ENVIRONMENT "PARLEYD=$<TARGET_FILE:parleyd>;PARLEY_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
     LABELS e2e
     TIMEOUT 240)
-  if(test_dir STREQUAL "e2e")
+  if(test_dir STREQUAL "cluster_lb")
+    # They start redis-server and haproxy like the C++ cluster tests start redis-server.
+    set_tests_properties(node.${test_name} PROPERTIES LABELS cluster)
+  elseif(test_dir STREQUAL "e2e")
     # Two Chromiums with fake cameras on two cores starve each other's WebRTC.
     set_tests_properties(node.${test_name} PROPERTIES RESOURCE_LOCK chromium)
   endif()

@@ -75,11 +75,13 @@ function hostForUrl(host) {
 /**
  * Starts parleyd with a temporary configuration file: the repository's web/ as
  * static_dir, the admin listener on a kernel-chosen port with a random token, and
- * `config` merged on top (e.g. `{limits: {max_peers_per_room: 4}}`).
- * @param {{config?: Object}} [options]
+ * `config` merged on top (e.g. `{limits: {max_peers_per_room: 4}}`). `port` is the
+ * public listener's (0: chosen by the kernel); a node restarted behind a load balancer
+ * must come back on the port the balancer knows.
+ * @param {{config?: Object, port?: number}} [options]
  * @returns {Promise<Daemon>}
  */
-export async function startDaemon({ config = {} } = {}) {
+export async function startDaemon({ config = {}, port = 0 } = {}) {
   const binary = parleydPath();
   const dir = await mkdtemp(path.join(tmpdir(), 'parley-e2e-'));
   const adminToken = randomBytes(16).toString('hex');
@@ -94,7 +96,14 @@ export async function startDaemon({ config = {} } = {}) {
   );
   await writeFile(configFile, JSON.stringify(fullConfig, null, 2));
 
-  const child = spawn(binary, ['--config', configFile, '--address', '127.0.0.1', '--port', '0'], {
+  const child = spawn(binary, [
+    '--config',
+    configFile,
+    '--address',
+    '127.0.0.1',
+    '--port',
+    String(port),
+  ], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: environmentWithoutParleySettings(),
   });
