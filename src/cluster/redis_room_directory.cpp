@@ -87,13 +87,6 @@ SharedMessage RedisRoomDirectory::from_envelope(const std::string& text) {
   draft.shape = parsed.value("server", false) ? RelayShape::server
                 : parsed.value("data", false) ? RelayShape::data
                                               : RelayShape::signal;
-  // Data's `has_from` lets the native encoding splice `from` in unparsed, so it
-  // is not taken on trust from another node (an older one always says false):
-  // the data is judged here, as its sender's node judged it.
-  if (draft.shape == RelayShape::data) {
-    const json data = json::parse(body, nullptr, false);
-    draft.has_from = data.is_object() && data.contains("from");
-  }
   return RelayedMessage::make(draft, parsed.value("room", ""), parsed.value("from", ""));
 }
 

@@ -438,15 +438,11 @@ std::string encode_relayed(const RelayedMessage& message) {
   const std::size_t first = message.text.find_first_not_of(" \t\r\n");
   const bool object = first != std::string_view::npos && message.text[first] == '{';
   if (object) return stamp_from(message.text, message.has_from, message.sender);
-  // Anything else is wrapped, its members in the order nlohmann::json writes them.
-  std::string out;
-  out.reserve(message.text.size() + message.sender.size() + 40);
-  out.append("{\"data\":");
-  out.append(message.text);
-  out.append(",\"from\":\"");
-  out.append(message.sender);
-  out.append("\",\"type\":\"message\"}");
-  return out;
+  // Anything else is wrapped (members in byte order of their keys, as below).
+  JsonWriter frame({}, message.text.size() + message.sender.size() + 40);
+  frame.begin_object().key("data").raw(message.text).key("from").string(message.sender);
+  frame.key("type").string("message");
+  return std::move(frame.end_object()).take();
 }
 
 // Members are written in byte order of their keys (see base/json_writer.hpp).
