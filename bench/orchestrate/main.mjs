@@ -5,13 +5,14 @@
 //
 //   node bench/orchestrate/main.mjs --build-dir DIR [--rounds 3] [--quick]
 //        [--servers parley,beast,...] [--only relay-200-k1,churn,...]
+//        [--baseline PATH/TO/parleyd --baseline-label TEXT]
 //   node bench/orchestrate/main.mjs --report-from bench/results/<run>   (rewrite the report only)
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { curveMeasurements, latencyMeasurements, mainMeasurements, variant } from './plan.mjs';
+import { curveMeasurements, latencyMeasurements, mainMeasurements, variant, withBaseline } from './plan.mjs';
 import { runLoadgen, startServer, stopServer } from './processes.mjs';
 import { QuietWaiter } from './quiet.mjs';
 import { writePlots } from './plots.mjs';
@@ -33,20 +34,28 @@ function parseArgs(argv) {
     else if (a === '--only') args.only = argv[++i].split(',');
     else if (a === '--no-report') args.report = false;
     else if (a === '--report-from') args.reportFrom = path.resolve(argv[++i]);
+    else if (a === '--baseline') args.baseline = path.resolve(argv[++i]);
+    else if (a === '--baseline-label') args.baselineLabel = argv[++i];
     else throw new Error(`unknown option ${a}`);
   }
   return args;
 }
 
 const args = parseArgs(process.argv.slice(2));
+function nameBaseline(a) {
+  if (a.baseline) SERVERS['parley-base'].label = `parley baseline (${a.baselineLabel ?? a.baseline})`;
+}
 if (args.reportFrom) {
   const runs = fs.readFileSync(path.join(args.reportFrom, 'runs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   const saved = JSON.parse(fs.readFileSync(path.join(args.reportFrom, 'context.json'), 'utf8'));
+  nameBaseline(saved.args);
   const plots = writePlots(runs, saved);
   writeReport(runs, { ...saved, plots });
   console.log(`rewrote ${path.join(saved.repoDir, 'docs', 'benchmarks.md')} from ${args.reportFrom}`);
   process.exit(0);
 }
+if (args.baseline && !fs.existsSync(args.baseline)) throw new Error(`--baseline: no file ${args.baseline}`);
+nameBaseline(args);
 const fdLimit = Number(execFileSync('bash', ['-c', 'ulimit -n']).toString().trim()) || 1024;
 const params = args.quick
   ? { warmup: 0.5, duration: 1, latencyWarmup: 0.5, latencyDuration: 1, sessions: 2000, fanoutRooms: 25,
@@ -67,7 +76,7 @@ const cert = { cert: path.join(workDir, 'cert.pem'), key: path.join(workDir, 'ke
 execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
   '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1', '-keyout', cert.key, '-out', cert.cert], { stdio: 'ignore' });
 
-const catalogue = new ServerCatalogue({ buildDir: args.buildDir, benchDir, workDir, cert });
+const catalogue = new ServerCatalogue({ buildDir: args.buildDir, benchDir, workDir, cert, baseline: args.baseline });
 const loadgen = path.join(args.buildDir, 'bench', 'parley_loadgen');
 const results = [];
 const started = Date.now();
@@ -132,7 +141,8 @@ async function measure(m, key, round) {
 function selected(measurements) {
   return measurements
     .filter((m) => !args.only || args.only.some((o) => m.id.startsWith(o)))
-    .map((m) => ({ ...m, servers: m.servers.filter((s) => !args.servers || args.servers.includes(variant(s).server)) }))
+    .map((m) => ({ ...m, servers: m.servers.filter((s) => !args.servers || args.servers.includes(variant(s).server) ||
+      (s === 'parley-base' && args.servers.includes('parley'))) }))
     .filter((m) => m.servers.length > 0);
 }
 
@@ -167,14 +177,15 @@ const machine = {
   fd_limit: fdLimit,
 };
 
-await rounds(selected(mainMeasurements(params)), args.rounds);
+const compared = (measurements) => (args.baseline ? withBaseline(measurements) : measurements);
+await rounds(selected(compared(mainMeasurements(params))), args.rounds);
 let parleySat = saturated('parley');
 let sioSat = saturated('sio');
 // Without a figure of its own (filtered out, or failed), a server's latency
 // is measured at the rate of the fastest peer measured.
 if (!parleySat) parleySat = Math.max(...['beast', 'ws', 'epoll'].map(saturated)) || 50000;
 if (!sioSat) sioSat = 20000;
-await rounds(selected(latencyMeasurements(parleySat, sioSat)), args.rounds);
+await rounds(selected(compared(latencyMeasurements(parleySat, sioSat))), args.rounds);
 await rounds(selected(curveMeasurements(parleySat, params.curveFractions, params)), 1);
 machine.loadavg_end = os.loadavg();
 

@@ -59,3 +59,10 @@ export function curveMeasurements(parleySaturated, fractions, p) {
   ];
   return [...latency, ...sizes, ...idle];
 }
+
+// With a baseline binary, every main and latency measurement of parley (its
+// native dialect) also measures the baseline, in the same interleaved rounds.
+export function withBaseline(measurements) {
+  return measurements.map((m) => (m.servers.includes('parley')
+    ? { ...m, servers: [...m.servers, 'parley-base'] } : m));
+}

@@ -75,14 +75,14 @@ function evaluateTargets(results) {
     ratio(m('latency-parley50', 'parley', 'figures.latency_us.p99'), m('latency-parley50', 'epoll', 'figures.latency_us.p99')), 2.0);
   atMost('p99 at 50% of socket.io\'s saturated rate: parley / socket.io',
     ratio(m('latency-sio50', 'parley', 'figures.latency_us.p99'), m('latency-sio50', 'sio', 'figures.latency_us.p99')), 0.25);
-  rateTarget('churn: parley / bare Beast relay', 'churn', 'parley', 'beast', 1.0);
-  rateTarget('churn: parley / ws relay', 'churn', 'parley', 'ws', 1.2);
+  rateTarget('churn: parley / bare Beast relay', 'churn', 'parley', 'beast', 0.8);
+  rateTarget('churn: parley / ws relay', 'churn', 'parley', 'ws', 1.3);
   const kib = (id, server) => m(id, server, 'figures.rss_bytes_per_session') / 1024;
-  atMost('idle ws: parley RSS per session', kib('idle-ws', 'parley'), 5, ' KiB');
+  atMost('idle ws: parley RSS per session', kib('idle-ws', 'parley'), 4.5, ' KiB');
   atMost('idle ws: parley / bare Beast relay RSS per session', ratio(kib('idle-ws', 'parley'), kib('idle-ws', 'beast')), 0.7);
   atMost('idle wss: parley RSS per session', kib('idle-wss', 'parley'), 16, ' KiB');
-  atMost('idle ws: parley RSS after all left / baseline', m('idle-ws', 'parley', 'figures.after_rss_ratio'), 1.1);
-  atMost('idle wss: parley RSS after all left / baseline', m('idle-wss', 'parley', 'figures.after_rss_ratio'), 1.1);
+  atMost('idle ws: parley RSS after all left / baseline', m('idle-ws', 'parley', 'figures.after_rss_ratio'), 1.25);
+  atMost('idle wss: parley RSS after all left / baseline', m('idle-wss', 'parley', 'figures.after_rss_ratio'), 1.25);
   rateTarget('fan-out, rooms of 8: parley / ws relay deliveries', 'fanout-8', 'parley', 'ws', 1.5);
   for (const t of targets) {
     if (t.value.startsWith('n/a')) t.met = null;
@@ -100,7 +100,7 @@ function rateCell(results, id, server) {
 }
 
 function throughputSection(results) {
-  const servers = ['parley', 'parley@t2', 'parley@sio', 'beast', 'epoll', 'ws', 'sio'];
+  const servers = ['parley', 'parley-base', 'parley@t2', 'parley@sio', 'beast', 'epoll', 'ws', 'sio'];
   const rows = servers.filter((s) => results.some((r) => r.server === s && r.id.startsWith('relay'))).map((s) => [
     label(s),
     rateCell(results, 'relay-200-k1', s),
@@ -137,7 +137,7 @@ function latencySection(results) {
 }
 
 function churnSection(results) {
-  const servers = ['parley', 'parley@sio', 'beast', 'epoll', 'ws', 'sio'].filter((s) => results.some((r) => r.id === 'churn' && r.server === s));
+  const servers = ['parley', 'parley-base', 'parley@sio', 'beast', 'epoll', 'ws', 'sio'].filter((s) => results.some((r) => r.id === 'churn' && r.server === s));
   return table(['server', 'join+leave operations/s', 'join latency p99 (µs)', 'server CPU per operation (µs)'],
     servers.map((s) => [label(s), rateCell(results, 'churn', s),
       spread(cell(results, 'churn', s, 'figures.join_latency_us.p99')),
@@ -145,7 +145,7 @@ function churnSection(results) {
 }
 
 function fanoutSection(results) {
-  const servers = ['parley', 'ws', 'sio'].filter((s) => results.some((r) => r.id === 'fanout-8' && r.server === s));
+  const servers = ['parley', 'parley-base', 'ws', 'sio'].filter((s) => results.some((r) => r.id === 'fanout-8' && r.server === s));
   return table(['server', 'deliveries/s', 'server CPU per delivery (µs)'],
     servers.map((s) => [label(s), rateCell(results, 'fanout-8', s),
       spread(cell(results, 'fanout-8', s, 'figures.server_cpu_us_per_item'), 2)]));
@@ -154,7 +154,7 @@ function fanoutSection(results) {
 function idleSection(results) {
   const rows = [];
   for (const id of ['idle-ws', 'idle-wss']) {
-    for (const s of ['parley', 'beast', 'ws', 'sio']) {
+    for (const s of ['parley', 'parley-base', 'beast', 'ws', 'sio']) {
       if (!results.some((r) => r.id === id && r.server === s)) continue;
       const c = (f, d = 0, scale = 1) => spread(cell(results, id, s, `figures.${f}`), d, scale);
       const sessions = results.find((r) => r.id === id && r.server === s && r.report.ok)?.report.figures.sessions;
@@ -181,6 +181,32 @@ function socketioSection(results) {
     ['idle RSS per ws session', x(ratio(m('idle-ws', 'parley', 'figures.rss_bytes_per_session'), m('idle-ws', 'sio', 'figures.rss_bytes_per_session')))],
     ['p99 at 50% of socket.io\'s saturated rate', x(ratio(m('latency-sio50', 'parley', 'figures.latency_us.p99'), m('latency-sio50', 'sio', 'figures.latency_us.p99')))],
   ]);
+}
+
+// parley against the baseline binary (bench/run --baseline) measured in the
+// same rounds: the before/after figures of a change.
+function baselineSection(results) {
+  if (!results.some((r) => r.server === 'parley-base')) return '';
+  const m = (id, s, f) => cell(results, id, s, f).median;
+  const x = (value) => (Number.isFinite(value) ? `${fmt(value, 3)}x` : 'n/a');
+  const row = (name, id, figure, digits, scale = 1) => [name,
+    fmt(m(id, 'parley', figure) * scale, digits), fmt(m(id, 'parley-base', figure) * scale, digits),
+    x(ratio(m(id, 'parley', figure), m(id, 'parley-base', figure)))];
+  const rows = [
+    row('relay 200 B, K=1 (msg/s)', 'relay-200-k1', 'figures.per_second', 0),
+    row('relay 4 KB, K=1 (msg/s)', 'relay-4k-k1', 'figures.per_second', 0),
+    row('relay 200 B, K=8 (msg/s)', 'relay-200-k8', 'figures.per_second', 0),
+    row('churn (join+leave operations/s)', 'churn', 'figures.per_second', 0),
+    row('fan-out, rooms of 8 (deliveries/s)', 'fanout-8', 'figures.per_second', 0),
+    row('server CPU per message, 200 B K=1 (µs)', 'relay-200-k1', 'figures.server_cpu_us_per_item', 2),
+    row('server CPU per message, 4 KB K=1 (µs)', 'relay-4k-k1', 'figures.server_cpu_us_per_item', 2),
+    row('server CPU per churn operation (µs)', 'churn', 'figures.server_cpu_us_per_item', 2),
+    row('server CPU per fan-out delivery (µs)', 'fanout-8', 'figures.server_cpu_us_per_item', 2),
+    row('p99 latency at 50% of parley\'s saturated rate (µs)', 'latency-parley50', 'figures.latency_us.p99', 0),
+    row('idle ws: RSS per session (KiB)', 'idle-ws', 'figures.rss_bytes_per_session', 2, 1 / 1024),
+    row('idle wss: RSS per session (KiB)', 'idle-wss', 'figures.rss_bytes_per_session', 2, 1 / 1024),
+  ].filter((r) => r[1] !== 'n/a' || r[2] !== 'n/a');
+  return `### Against the baseline binary (\`--baseline\`)\n\n${table(['measurement', 'parley', label('parley-base'), 'parley / baseline'], rows)}\n\n`;
 }
 
 function capacitySection(results, context) {
@@ -308,7 +334,7 @@ ${fanoutSection(results)}
 
 ${idleSection(results)}
 
-### Against the socket.io server (reported, not judged)
+${baselineSection(results)}### Against the socket.io server (reported, not judged)
 
 ${socketioSection(results)}
 

@@ -5,6 +5,9 @@ import path from 'node:path';
 
 export const SERVERS = {
   parley: { label: 'parley', dialect: 'v1', tls: true, rooms: true },
+  // Another parleyd binary (bench/run --baseline), measured beside the one
+  // built: a before/after comparison of a change in one run.
+  'parley-base': { label: 'parley baseline', dialect: 'v1', tls: true, rooms: true },
   beast: { label: 'bare Beast relay', dialect: 'bare', tls: true, rooms: false },
   epoll: { label: 'bare epoll relay', dialect: 'framed', tls: false, rooms: false },
   ws: { label: 'Node ws relay (v1)', dialect: 'v1', tls: true, rooms: true },
@@ -34,8 +37,9 @@ export function parleyConfig({ maxPeers = 2, tls = null, threads = 1 }) {
 }
 
 export class ServerCatalogue {
-  constructor({ buildDir, benchDir, workDir, cert }) {
+  constructor({ buildDir, benchDir, workDir, cert, baseline = null }) {
     this.buildDir = buildDir;
+    this.baseline = baseline;
     this.benchDir = benchDir;
     this.workDir = workDir;
     this.cert = cert;
@@ -45,10 +49,12 @@ export class ServerCatalogue {
   argv(name, { maxPeers = 2, tls = false, threads = 1 } = {}) {
     const tlsFiles = tls ? this.cert : null;
     switch (name) {
-      case 'parley': {
+      case 'parley':
+      case 'parley-base': {
         const file = path.join(this.workDir, `parley-p${maxPeers}-t${threads}${tls ? '-tls' : ''}.json`);
         fs.writeFileSync(file, JSON.stringify(parleyConfig({ maxPeers, tls: tlsFiles, threads }), null, 2));
-        return [path.join(this.buildDir, 'parleyd'), '--config', file, '--address', '127.0.0.1', '--port', '0'];
+        const binary = name === 'parley' ? path.join(this.buildDir, 'parleyd') : this.baseline;
+        return [binary, '--config', file, '--address', '127.0.0.1', '--port', '0'];
       }
       case 'beast':
         return [path.join(this.buildDir, 'bench', 'bare_beast_relay'), '--address', '127.0.0.1', '--port', '0',
