@@ -332,6 +332,8 @@ export class ParleyClient {
     this._connecting = null;
     /** The token of each watch, to watch again on a new connection. @type {Map<string, string | undefined>} */
     this._watchTokens = new Map();
+    /** Watches to ask for again after an `unavailable`, by room. @type {Map<string, any>} */
+    this._rewatchTimers = new Map();
   }
 
   // ---------------------------------------------------------------- events
@@ -445,7 +447,8 @@ export class ParleyClient {
    * then `peer-joined`, `peer-left` and `peer-updated` of that room arrive as events
    * (with its `room`), and `presence` after each. A watch takes no seat and receives no
    * relayed messages. Rejects with `watch-limit`, `unauthorized`, `bad-room`. A watch
-   * outlives reconnects: the client watches again on the new connection.
+   * outlives reconnects: the client watches again on the new connection (and asks again
+   * with backoff while the server answers `unavailable`).
    * @param {string} room
    * @param {{token?: string}} [options]  `token`: a JWT for that room, when auth is on.
    * @returns {Promise<WatchingMessage>}
@@ -466,6 +469,8 @@ export class ParleyClient {
    */
   unwatch(room) {
     this._watchTokens.delete(room);
+    clearTimeout(this._rewatchTimers.get(room));
+    this._rewatchTimers.delete(room);
     return this._request({ type: 'unwatch', room });
   }
 
@@ -707,16 +712,51 @@ export class ParleyClient {
 
   /** Watches end with their connection; a new connection watches the same rooms again. */
   _rewatch() {
-    for (const [room, token] of this._watchTokens) {
-      const message = { type: 'watch', room };
-      if (token !== undefined) message.token = token;
-      this._request(message).catch((err) => {
-        if (err.code === 'connection-lost' || err.code === 'closed') return;
-        this._watchTokens.delete(room);
-        this.watched.delete(room);
-        this._emit('error', { type: 'error', code: err.code, message: err.message });
-      });
-    }
+    this._stopRewatchTimers();
+    for (const room of this._watchTokens.keys()) this._watchAgain(room, 1);
+  }
+
+  /**
+   * Watches `room` again on this connection. A server that cannot answer for now (a
+   * cluster node cut off from Redis says `unavailable`; or no answer in time) is asked
+   * again with the reconnect backoff, for as long as the watch stands and the
+   * connection lasts; any other refusal ends the watch and is reported as `error`.
+   */
+  _watchAgain(room, attempt) {
+    if (!this._watchTokens.has(room) || this.state !== 'open') return;
+    const ws = this._ws;
+    const token = this._watchTokens.get(room);
+    const message = { type: 'watch', room };
+    if (token !== undefined) message.token = token;
+    this._request(message).catch((err) => {
+      if (err.code === 'connection-lost' || err.code === 'closed') return;
+      if (!this._watchTokens.has(room)) return; // unwatched meanwhile
+      if (err.code === 'unavailable' || err.code === 'timeout') {
+        if (this._ws !== ws || this.state !== 'open') return; // the next connection rewatches
+        const ceiling = Math.min(
+          this.options.backoffMax,
+          this.options.backoffInitial * 2 ** (attempt - 1),
+        );
+        const delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+        clearTimeout(this._rewatchTimers.get(room));
+        this._rewatchTimers.set(
+          room,
+          setTimeout(() => {
+            this._rewatchTimers.delete(room);
+            if (this._ws === ws) this._watchAgain(room, attempt + 1);
+          }, delay),
+        );
+        return;
+      }
+      this._watchTokens.delete(room);
+      this.watched.delete(room);
+      this._emit('error', { type: 'error', code: err.code, message: err.message });
+    });
+  }
+
+  _stopRewatchTimers() {
+    for (const timer of this._rewatchTimers.values()) clearTimeout(timer);
+    this._rewatchTimers.clear();
   }
 
   _dispatch(message) {
@@ -879,6 +919,7 @@ export class ParleyClient {
   }
 
   _stopTimers() {
+    this._stopRewatchTimers();
     clearTimeout(this._reconnectTimer);
     clearInterval(this._heartbeatTimer);
     this._reconnectTimer = null;

@@ -155,3 +155,44 @@ test('close() sends a close frame and never reconnects', { timeout: STEP_TIMEOUT
   }));
   assert.deepEqual(state, { state: 'closed', reconnects: 0 });
 });
+
+test(
+  'a re-watch answered unavailable is asked again until the watch is back',
+  { timeout: STEP_TIMEOUT_MS },
+  async () => {
+    const first = await connectClient('peer-g');
+    const watched = page.evaluate(() => window.client.watch('lobby'));
+    const watch = await first.nthMessage(0);
+    assert.deepEqual({ type: watch.type, room: watch.room }, { type: 'watch', room: 'lobby' });
+    first.send({ type: 'watching', room: 'lobby', peers: [], meta: {}, rid: watch.rid });
+    await watched;
+    await page.evaluate(() => {
+      window.errors = [];
+      window.client.on('error', (e) => window.errors.push(e));
+      window.rewatched = new Promise((resolve) => window.client.on('watching', resolve));
+    });
+
+    first.close(1012);
+    const second = await server.nextConnection();
+    second.send({ type: 'welcome', id: 'peer-x', resume: 'token-of-x', version: 1 });
+    const resume = await second.nthMessage(0);
+    second.send({ type: 'resumed', id: 'peer-g', room: null, peers: [], resume: 'next', rid: resume.rid });
+
+    // A cluster node cut off from Redis cannot answer a watch for now.
+    const again = await second.nthMessage(1);
+    assert.deepEqual({ type: again.type, room: again.room }, { type: 'watch', room: 'lobby' });
+    second.send({ type: 'error', code: 'unavailable', message: 'no directory', rid: again.rid });
+    const retry = await second.nthMessage(2);
+    assert.deepEqual({ type: retry.type, room: retry.room }, { type: 'watch', room: 'lobby' });
+    second.send({ type: 'watching', room: 'lobby', peers: ['peer-h'], meta: { 'peer-h': {} }, rid: retry.rid });
+
+    const rewatched = await page.evaluate(() => window.rewatched);
+    assert.deepEqual(rewatched.peers, ['peer-h']);
+    const state = await page.evaluate(() => ({
+      watched: [...window.client.watched.keys()],
+      errors: window.errors.map((e) => e.code),
+    }));
+    assert.deepEqual(state, { watched: ['lobby'], errors: [] });
+    await page.evaluate(() => window.client.close());
+  },
+);
