@@ -71,20 +71,20 @@ run() {
 
 start_parleyd plain
 short=(--warmup 0.2 --duration 1)
-run "relay 200 B, K=4"        --mode relay --dialect v1 --pairs 10 --inflight 4 --size 200 "${short[@]}"
-run "relay 4 KB, K=1"         --mode relay --dialect v1 --pairs 10 --inflight 1 --size 4096 "${short[@]}"
-run "relay addressed (to)"    --mode relay --dialect v1 --pairs 10 --inflight 2 --addressed "${short[@]}"
-run "latency, open loop"      --mode latency --dialect v1 --pairs 10 --rate 1000 "${short[@]}"
-run "churn"                   --mode churn --dialect v1 --pairs 10 "${short[@]}"
-run "fan-out, rooms of 8"     --mode fanout --dialect v1 --rooms 4 --room-size 8 "${short[@]}"
-run "idle ws"                 --mode idle --dialect v1 --sessions 200 --settle 0.2 --recovery 1 \
+run "relay 200 B, K=4"        --mode relay --dialect native --pairs 10 --inflight 4 --size 200 "${short[@]}"
+run "relay 4 KB, K=1"         --mode relay --dialect native --pairs 10 --inflight 1 --size 4096 "${short[@]}"
+run "relay addressed (to)"    --mode relay --dialect native --pairs 10 --inflight 2 --addressed "${short[@]}"
+run "latency, open loop"      --mode latency --dialect native --pairs 10 --rate 1000 "${short[@]}"
+run "churn"                   --mode churn --dialect native --pairs 10 "${short[@]}"
+run "fan-out, rooms of 8"     --mode fanout --dialect native --rooms 4 --room-size 8 "${short[@]}"
+run "idle ws"                 --mode idle --dialect native --sessions 200 --settle 0.2 --recovery 1 \
                               --bind-from 127.0.0.2 --per-address 100
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
   -subj /CN=127.0.0.1 -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
 start_parleyd tls
-run "idle wss"                --mode idle --dialect v1 --tls --sessions 100 --settle 0.2 --recovery 1
-run "relay wss"               --mode relay --dialect v1 --tls --pairs 5 "${short[@]}"
+run "idle wss"                --mode idle --dialect native --tls --sessions 100 --settle 0.2 --recovery 1
+run "relay wss"               --mode relay --dialect native --tls --pairs 5 "${short[@]}"
 
 if ((failures > 0)); then
   echo "bench.smoke: $failures mode(s) saw correctness faults" >&2

@@ -150,7 +150,7 @@ void Client::verify_relayed(const RelayedFields& message) {
   expected = message.seq + 1;
 }
 
-// v1 names peers by id: every id announced to us must be a room-mate's.
+// The native dialect names peers by id: every id announced to us must be a room-mate's.
 void Client::verify_peer_ids(const Incoming& in) {
   if (!context_.dialect->reports_peer_ids()) return;
   auto is_mate_id = [&](const std::string& id) {

@@ -1,7 +1,7 @@
 // One simulated signaling client: its connection, the dialect's state
 // machine (ready, joined, left) and the receiver-side checks that make the
 // generator a correctness test as well: every relayed message must come from
-// a room-mate, carry that mate's peer id as `from` (v1), and arrive exactly
+// a room-mate, carry that mate's peer id as `from` (native), and arrive exactly
 // once and in order (per-sender sequence numbers).
 #pragma once
 
@@ -52,7 +52,7 @@ class Client final : public ConnectionHandler {
 
   int index() const { return index_; }
   int worker() const { return worker_; }
-  // The server's peer id for this client (v1: from welcome); empty otherwise.
+  // The server's peer id for this client (native: from welcome); empty otherwise.
   const std::string& peer_id() const { return peer_id_; }
   bool ready() const { return ready_; }
   bool joined() const { return joined_; }

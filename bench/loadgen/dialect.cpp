@@ -5,7 +5,7 @@
 namespace loadgen {
 
 std::unique_ptr<Dialect> make_dialect(std::string_view name) {
-  if (name == "v1") return make_v1_dialect();
+  if (name == "native" || name == "v1") return make_native_dialect();  // v1: old name
   if (name == "sio") return make_socketio_dialect();
   if (name == "bare" || name == "framed") return make_bare_dialect();
   return nullptr;

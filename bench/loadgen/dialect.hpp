@@ -1,6 +1,7 @@
 // How one family of servers spells joining, leaving and relaying, and how the
 // load generator reads their answers:
-//   v1    parley's protocol v1 (also the Node `ws` relay);
+//   native  parley's native dialect, protocol-v1.md (also the Node `ws` relay;
+//           `v1` is accepted as an old name of it);
 //   sio   the classic socket.io 1:1 signaling events over Engine.IO 4 (WebSocket);
 //   bare  the bare relays: "J<room>" / "L" answered by "j" / "l", every other
 //         message forwarded untouched (over WebSocket or length-prefixed TCP).
@@ -18,7 +19,7 @@
 namespace loadgen {
 
 enum class Kind {
-  kReady,        // the session can join (v1 welcome, socket.io connect)
+  kReady,        // the session can join (native welcome, socket.io connect)
   kJoined,       // our join succeeded
   kPeerJoined,   // another client joined our room
   kFull,         // our join was refused: the room is full
@@ -34,7 +35,7 @@ struct RelayedFields {
   std::int64_t origin = -1;
   std::int64_t seq = -1;
   std::int64_t sent_at = -1;  // ns on the generator's clock
-  std::string_view from;      // v1: the server's `from` (empty when absent)
+  std::string_view from;      // native: the server's `from` (empty when absent)
   std::string_view room;      // sio: the room named by the event
 };
 
@@ -42,7 +43,7 @@ struct Incoming {
   Kind kind = Kind::kIgnored;
   RelayedFields relayed;  // views into the parsed text
   std::string id;         // kReady/kJoined: own peer id; kPeerJoined/kPeerLeft: the other's
-  std::vector<std::string> peers;  // kJoined (v1): the others already in the room
+  std::vector<std::string> peers;  // kJoined (native): the others already in the room
   std::string detail;              // kServerError / kMalformed: what it was
   std::string reply;               // a message the dialect answers at once (socket.io ping)
 };
@@ -53,7 +54,7 @@ struct RelayMessage {
   std::int64_t seq = 0;
   std::int64_t sent_at = 0;
   std::size_t size = 200;  // total length of the message on the wire (payload bytes)
-  std::string_view to;     // v1 only: address one peer (empty: the whole room)
+  std::string_view to;     // native only: address one peer (empty: the whole room)
 };
 
 class Dialect {
@@ -61,11 +62,11 @@ class Dialect {
   virtual ~Dialect() = default;
   virtual std::string_view name() const = 0;
   virtual std::string_view default_path() const = 0;
-  // bare: usable as soon as the transport is open; v1/sio wait for a greeting.
+  // bare: usable as soon as the transport is open; native/sio wait for a greeting.
   virtual bool ready_on_open() const = 0;
-  // v1: peer ids in welcome/joined/peer-joined and `from` on relayed messages.
+  // native: peer ids in welcome/joined/peer-joined and `from` on relayed messages.
   virtual bool reports_peer_ids() const = 0;
-  // v1/sio: earlier room-mates hear of each join (peer-joined / otherjoin).
+  // native/sio: earlier room-mates hear of each join (peer-joined / otherjoin).
   virtual bool announces_joins() const = 0;
   virtual std::string join(std::string_view room) const = 0;
   virtual std::string leave(std::string_view room) const = 0;

@@ -5,7 +5,7 @@
 
 namespace loadgen {
 
-std::unique_ptr<Dialect> make_v1_dialect();
+std::unique_ptr<Dialect> make_native_dialect();
 std::unique_ptr<Dialect> make_socketio_dialect();
 std::unique_ptr<Dialect> make_bare_dialect();
 

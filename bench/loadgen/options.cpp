@@ -15,8 +15,8 @@ Options parse_options(int argc, char** argv) {
       "over loopback and checks every relayed message; prints one JSON object of figures."};
   app.add_option("--mode", o.mode, "relay | latency | churn | idle | fanout")
       ->check(CLI::IsMember({"relay", "latency", "churn", "idle", "fanout"}));
-  app.add_option("--dialect", o.dialect, "v1 | sio | bare | framed")
-      ->check(CLI::IsMember({"v1", "sio", "bare", "framed"}));
+  app.add_option("--dialect", o.dialect, "native | sio | bare | framed (v1: old name of native)")
+      ->check(CLI::IsMember({"native", "v1", "sio", "bare", "framed"}));
   app.add_option("--host", o.endpoint.host, "server address");
   app.add_option("--port", o.endpoint.port, "server port")->required();
   app.add_option("--path", path, "WebSocket request target (default: the dialect's)");
@@ -40,12 +40,13 @@ Options parse_options(int argc, char** argv) {
   app.add_option("--connect-concurrency", o.connect_concurrency, "handshakes at once per thread");
   app.add_option("--setup-timeout", o.setup_timeout, "seconds to connect and join everyone");
   app.add_flag("--strict", o.strict, "parse every relayed message fully (smoke test)");
-  app.add_flag("--addressed", o.addressed, "v1: send relayed messages with `to`");
+  app.add_flag("--addressed", o.addressed, "native: send relayed messages with `to`");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     std::exit(app.exit(e));
   }
+  if (o.dialect == "v1") o.dialect = "native";
   if (o.dialect == "framed") o.endpoint.transport = Transport::kFramedTcp;
   o.endpoint.path = path.empty() ? std::string(make_dialect(o.dialect)->default_path()) : path;
   if (o.mode != "fanout") o.room_size = 2;

@@ -10,7 +10,8 @@ namespace loadgen {
 
 struct Options {
   std::string mode = "relay";  // relay, latency, churn, idle, fanout
-  std::string dialect = "v1";  // v1, sio, bare (WebSocket), framed (bare over TCP)
+  // native (old name: v1), sio, bare (WebSocket), framed (bare over TCP)
+  std::string dialect = "native";
   Endpoint endpoint;
   int server_pid = 0;  // 0: no server CPU / memory figures
   int threads = 1;
@@ -31,7 +32,7 @@ struct Options {
   int connect_concurrency = 200;  // handshakes in progress per thread
   double setup_timeout = 60;      // seconds for connecting and joining everyone
   bool strict = false;            // full JSON check of every relayed message
-  bool addressed = false;         // v1 relay: address the mate with `to`
+  bool addressed = false;         // native relay: address the mate with `to`
 };
 
 // Parses argv; exits with a usage message on a bad command line.

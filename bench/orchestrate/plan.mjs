@@ -10,7 +10,7 @@ export const IDLE_WSS = ['parley'];
 
 // A server "variant" names a server and its settings: "parley@t2" is parley
 // with two I/O threads, "parley@sio" parley driven through its socket.io
-// dialect (/socket.io/) instead of protocol v1.
+// dialect (/socket.io/) instead of its native dialect.
 export function variant(key) {
   const [server, suffix] = key.split('@');
   const options = {};

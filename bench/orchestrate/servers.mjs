@@ -4,13 +4,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 export const SERVERS = {
-  parley: { label: 'parley', dialect: 'v1', tls: true, rooms: true },
+  parley: { label: 'parley', dialect: 'native', tls: true, rooms: true },
   // Another parleyd binary (bench/run --baseline), measured beside the one
   // built: a before/after comparison of a change in one run.
-  'parley-base': { label: 'parley baseline', dialect: 'v1', tls: true, rooms: true },
+  'parley-base': { label: 'parley baseline', dialect: 'native', tls: true, rooms: true },
   beast: { label: 'bare Beast relay', dialect: 'bare', tls: true, rooms: false },
   epoll: { label: 'bare epoll relay', dialect: 'framed', tls: false, rooms: false },
-  ws: { label: 'Node ws relay (v1)', dialect: 'v1', tls: true, rooms: true },
+  ws: { label: 'Node ws relay (native)', dialect: 'native', tls: true, rooms: true },
   sio: { label: 'Node socket.io 4 server', dialect: 'sio', tls: true, rooms: true },
 };
 

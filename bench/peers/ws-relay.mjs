@@ -1,4 +1,4 @@
-// A minimal room relay of protocol v1 (protocol-v1.md) on Node's `ws`: the
+// A minimal room relay of parley's native dialect (protocol-v1.md) on Node's `ws`: the
 // same messages as parley (welcome, join/joined/peer-joined, leave/left/
 // peer-left, relay with `from` set, ping/pong, errors for bad input) without
 // resume, auth, rate limits or TURN. One JSON.parse and one JSON.stringify per

@@ -18,7 +18,7 @@ RelayMessage message(std::size_t size) {
 }
 
 TEST(RelayPayload, IsPaddedToTheRequestedSize) {
-  for (const char* name : {"v1", "sio", "bare"}) {
+  for (const char* name : {"native", "sio", "bare"}) {
     const auto dialect = make_dialect(name);
     for (std::size_t size : {200u, 4096u}) {
       EXPECT_EQ(dialect->relay(message(size)).size(), size) << name;
@@ -28,7 +28,7 @@ TEST(RelayPayload, IsPaddedToTheRequestedSize) {
 
 TEST(RelayPayload, ScanFindsTheFieldsWhateverTheKeyOrder) {
   // nlohmann::json sorts keys when it re-serialises: the scan must not care.
-  const auto sent = nlohmann::json::parse(make_dialect("v1")->relay(message(200)));
+  const auto sent = nlohmann::json::parse(make_dialect("native")->relay(message(200)));
   nlohmann::json delivered = sent;
   delivered["from"] = "peer-A";
   const std::string text = delivered.dump();  // the scan returns views into it
@@ -40,41 +40,50 @@ TEST(RelayPayload, ScanFindsTheFieldsWhateverTheKeyOrder) {
   EXPECT_EQ(fields.from, "peer-A");
 }
 
-TEST(V1Dialect, StrictParseAcceptsTheSentObjectWithFrom) {
-  const auto v1 = make_dialect("v1");
-  const std::string text = v1->relay(message(200));
+TEST(NativeDialect, IsAlsoNamedV1) {
+  // Old command lines say --dialect v1.
+  const auto old_name = make_dialect("v1");
+  ASSERT_NE(old_name, nullptr);
+  EXPECT_EQ(old_name->name(), "native");
+  EXPECT_EQ(old_name->relay(message(200)), make_dialect("native")->relay(message(200)));
+}
+
+TEST(NativeDialect, StrictParseAcceptsTheSentObjectWithFrom) {
+  const auto native = make_dialect("native");
+  const std::string text = native->relay(message(200));
   const std::string delivered = text.substr(0, text.size() - 1) + R"(,"from":"abc"})";
-  const Incoming in = v1->parse(delivered, true);
+  const Incoming in = native->parse(delivered, true);
   EXPECT_EQ(in.kind, Kind::kRelayed) << in.detail;
   EXPECT_EQ(in.relayed.from, "abc");
 }
 
-TEST(V1Dialect, StrictParseRejectsAChangedPayload) {
-  const auto v1 = make_dialect("v1");
-  auto json = nlohmann::json::parse(v1->relay(message(200)));
+TEST(NativeDialect, StrictParseRejectsAChangedPayload) {
+  const auto native = make_dialect("native");
+  auto json = nlohmann::json::parse(native->relay(message(200)));
   json["from"] = "abc";
   json["data"]["extra"] = 1;
-  EXPECT_EQ(v1->parse(json.dump(), true).kind, Kind::kMalformed);
+  EXPECT_EQ(native->parse(json.dump(), true).kind, Kind::kMalformed);
   json["data"].erase("extra");
   json["data"]["pad"] = "xxy";
-  EXPECT_EQ(v1->parse(json.dump(), true).kind, Kind::kMalformed);
+  EXPECT_EQ(native->parse(json.dump(), true).kind, Kind::kMalformed);
 }
 
-TEST(V1Dialect, ReadsTheServerMessages) {
-  const auto v1 = make_dialect("v1");
-  auto welcome = v1->parse(R"({"type":"welcome","id":"p1","resume":"t","version":1})", false);
+TEST(NativeDialect, ReadsTheServerMessages) {
+  const auto native = make_dialect("native");
+  auto welcome = native->parse(R"({"type":"welcome","id":"p1","resume":"t","version":1})", false);
   EXPECT_EQ(welcome.kind, Kind::kReady);
   EXPECT_EQ(welcome.id, "p1");
-  auto joined =
-      v1->parse(R"({"type":"joined","room":"r","id":"p1","peers":["p0"],"iceServers":[]})", false);
+  auto joined = native->parse(
+      R"({"type":"joined","room":"r","id":"p1","peers":["p0"],"iceServers":[]})", false);
   EXPECT_EQ(joined.kind, Kind::kJoined);
   EXPECT_EQ(joined.peers, std::vector<std::string>{"p0"});
-  EXPECT_EQ(v1->parse(R"({"type":"peer-joined","room":"r","id":"p2"})", false).kind,
+  EXPECT_EQ(native->parse(R"({"type":"peer-joined","room":"r","id":"p2"})", false).kind,
             Kind::kPeerJoined);
-  EXPECT_EQ(v1->parse(R"({"type":"left","room":"r","reason":"leave"})", false).kind, Kind::kLeft);
-  EXPECT_EQ(v1->parse(R"({"type":"error","code":"rate-limited","message":"x"})", false).kind,
+  EXPECT_EQ(native->parse(R"({"type":"left","room":"r","reason":"leave"})", false).kind,
+            Kind::kLeft);
+  EXPECT_EQ(native->parse(R"({"type":"error","code":"rate-limited","message":"x"})", false).kind,
             Kind::kServerError);
-  EXPECT_EQ(v1->parse("not json", false).kind, Kind::kMalformed);
+  EXPECT_EQ(native->parse("not json", false).kind, Kind::kMalformed);
 }
 
 TEST(SocketIoDialect, SpeaksEngineIoAndTheClassicEvents) {

@@ -1,5 +1,5 @@
-// parley's protocol v1 (protocol-v1.md), as spoken by parley and the Node
-// `ws` relay.
+// parley's native dialect (protocol-v1.md), as spoken by parley and the
+// Node `ws` relay.
 #include <nlohmann/json.hpp>
 
 #include "dialect_factories.hpp"
@@ -8,9 +8,9 @@
 namespace loadgen {
 namespace {
 
-class V1Dialect final : public Dialect {
+class NativeDialect final : public Dialect {
  public:
-  std::string_view name() const override { return "v1"; }
+  std::string_view name() const override { return "native"; }
   std::string_view default_path() const override { return "/ws"; }
   bool ready_on_open() const override { return false; }
   bool reports_peer_ids() const override { return true; }
@@ -109,8 +109,8 @@ class V1Dialect final : public Dialect {
 
 }  // namespace
 
-std::unique_ptr<Dialect> make_v1_dialect() {
-  return std::make_unique<V1Dialect>();
+std::unique_ptr<Dialect> make_native_dialect() {
+  return std::make_unique<NativeDialect>();
 }
 
 }  // namespace loadgen
