@@ -25,6 +25,10 @@ Fleet::Fleet(const Options& options, const Dialect& dialect, Faults& faults, int
   run_tag_ += std::to_string(std::random_device{}() % 100000);
   if (options.endpoint.tls) tls_ = make_tls_client_context();
   pacers_.resize(engine_.threads());
+  // With --port2 (two nodes of a cluster), a room's members alternate
+  // between the two servers: each pair spans both.
+  Endpoint second = options.endpoint;
+  if (options.port2 != 0) second.port = options.port2;
   rooms_.resize(rooms);
   for (int r = 0; r < rooms; ++r) {
     Room& room = rooms_[r];
@@ -35,7 +39,7 @@ Fleet::Fleet(const Options& options, const Dialect& dialect, Faults& faults, int
       ClientContext context;
       context.io = &engine_.io(room.worker);
       context.dialect = &dialect_;
-      context.endpoint = options.endpoint;
+      context.endpoint = m % 2 == 1 ? second : options.endpoint;
       context.tls = tls_.get();
       context.faults = &faults_;
       context.events = this;

@@ -21,7 +21,14 @@ Options parse_options(int argc, char** argv) {
   app.add_option("--port", o.endpoint.port, "server port")->required();
   app.add_option("--path", path, "WebSocket request target (default: the dialect's)");
   app.add_flag("--tls", o.endpoint.tls, "wss:// (certificate not verified)");
-  app.add_option("--server-pid", o.server_pid, "server process for CPU, RSS and fd figures");
+  app.add_option("--port2", o.port2,
+                 "second server (another cluster node): the second member of each room "
+                 "connects there");
+  app.add_option("--server-pid", o.server_pids,
+                 "server process(es) for CPU, RSS and fd figures (comma-separated: CPU summed)")
+      ->delimiter(',');
+  app.add_option("--redis", o.redis,
+                 "HOST:PORT of the cluster's Redis: its commands and CPU per item");
   app.add_option("--threads", o.threads, "generator threads (one io_context each)");
   app.add_option("--pairs", o.pairs, "pairs (rooms of 2): relay, latency, churn");
   app.add_option("--inflight", o.inflight,
@@ -47,6 +54,7 @@ Options parse_options(int argc, char** argv) {
     std::exit(app.exit(e));
   }
   if (o.dialect == "v1") o.dialect = "native";
+  if (!o.server_pids.empty()) o.server_pid = o.server_pids.front();
   if (o.dialect == "framed") o.endpoint.transport = Transport::kFramedTcp;
   o.endpoint.path = path.empty() ? std::string(make_dialect(o.dialect)->default_path()) : path;
   if (o.mode != "fanout") o.room_size = 2;

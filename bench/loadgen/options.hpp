@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "connection.hpp"
 
@@ -13,7 +14,16 @@ struct Options {
   // native (old name: v1), sio, bare (WebSocket), framed (bare over TCP)
   std::string dialect = "native";
   Endpoint endpoint;
-  int server_pid = 0;  // 0: no server CPU / memory figures
+  // A second server (another node of a cluster): the second member of each
+  // room (every odd member in fan-out) connects to this port; 0: none.
+  std::uint16_t port2 = 0;
+  // The server's processes (a cluster's nodes): their CPU is summed; idle
+  // reads the first one. Empty: no server CPU / memory figures.
+  std::vector<int> server_pids;
+  int server_pid = 0;  // the first of server_pids, 0 if none
+  // A cluster's Redis, HOST:PORT: its commands and CPU per item, less its idle
+  // rate (heartbeats) measured before the load for as long as the window.
+  std::string redis;
   int threads = 1;
 
   int pairs = 100;                // relay, latency, churn

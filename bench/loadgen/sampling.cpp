@@ -8,13 +8,24 @@
 
 namespace loadgen {
 
-Sample take_sample(int server_pid, std::uint64_t count) {
+Sample take_sample(const Options& options, std::uint64_t count) {
   Sample sample;
   sample.at_ns = now_ns();
   sample.count = count;
   sample.own_cpu = own_cpu_seconds();
   sample.machine_busy = machine_busy_seconds();
-  if (server_pid > 0) sample.server = sample_process(server_pid);
+  for (const int pid : options.server_pids) {
+    const auto process = sample_process(pid);
+    if (!process) {  // one of them is gone: no server figures
+      sample.server.reset();
+      break;
+    }
+    if (!sample.server) sample.server = ProcessSample{};
+    sample.server->cpu_seconds += process->cpu_seconds;
+    sample.server->rss_bytes += process->rss_bytes;
+    sample.server->open_fds += process->open_fds;
+  }
+  if (!options.redis.empty()) sample.redis = sample_redis(options.redis);
   return sample;
 }
 
@@ -27,12 +38,19 @@ nlohmann::json window_figures(const Sample& start, const Sample& end) {
       {"per_second", seconds > 0 ? static_cast<double>(count) / seconds : 0.0},
       {"generator_cpu_utilization", seconds > 0 ? (end.own_cpu - start.own_cpu) / seconds : 0.0},
   };
+  // A cluster's Redis is part of the system measured, not other work.
+  double redis_cpu = 0;
+  if (start.redis && end.redis) {
+    figures["redis_window"] = redis_activity(*start.redis, *end.redis, seconds);
+    redis_cpu = end.redis->cpu_seconds - start.redis->cpu_seconds;
+  }
   if (start.server && end.server) {
     const double cpu = end.server->cpu_seconds - start.server->cpu_seconds;
     figures["server_cpu_utilization"] = seconds > 0 ? cpu / seconds : 0.0;
     figures["server_cpu_us_per_item"] = count > 0 ? cpu * 1e6 / static_cast<double>(count) : 0.0;
     figures["server_rss_bytes"] = end.server->rss_bytes;
-    const double others = (end.machine_busy - start.machine_busy) - cpu - (end.own_cpu - start.own_cpu);
+    const double others =
+        (end.machine_busy - start.machine_busy) - cpu - redis_cpu - (end.own_cpu - start.own_cpu);
     figures["other_cpu_cores"] = seconds > 0 ? std::max(0.0, others / seconds) : 0.0;
   }
   return figures;

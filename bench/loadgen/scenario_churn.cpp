@@ -35,9 +35,9 @@ class ChurnScenario final : public Fleet {
     });
 
     sleep_until_ns(window_start_);
-    const Sample first = take_sample(options_.server_pid, operations_.value());
+    const Sample first = take_sample(options_, operations_.value());
     sleep_until_ns(window_end_);
-    const Sample last = take_sample(options_.server_pid, operations_.value());
+    const Sample last = take_sample(options_, operations_.value());
     stopping_.store(true);
     const bool stopped = rooms_stopped_.wait_for(rooms_.size(), std::chrono::seconds(10));
     if (!stopped) faults_.add("stuck", "some pairs did not finish their last join/leave cycle");

@@ -31,9 +31,9 @@ class RelayScenario final : public Fleet {
     engine_.run_everywhere([this](int worker) { start_tokens(worker); });
 
     sleep_until_ns(window_start_);
-    const Sample first = take_sample(options_.server_pid, received_.value());
+    const Sample first = take_sample(options_, received_.value());
     sleep_until_ns(window_end_);
-    const Sample last = take_sample(options_.server_pid, received_.value());
+    const Sample last = take_sample(options_, received_.value());
 
     stopping_.store(true);
     const bool drained = drain();
