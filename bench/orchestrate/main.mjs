@@ -1,10 +1,12 @@
 // bench/run's measuring half (bench/run builds first): runs every scenario
 // against parley and its peers, server pinned to core 0 and the load
 // generator to core 1, a fresh server per run, interleaved rounds; then
-// writes docs/benchmarks.md and the plots.
+// writes docs/benchmarks.md and the plots. The cluster scenarios (when
+// redis-server is installed) start a fresh redis-server and one or two
+// servers per run, all on core 0.
 //
 //   node bench/orchestrate/main.mjs --build-dir DIR [--rounds 3] [--quick]
-//        [--servers parley,beast,...] [--only relay-200-k1,churn,...]
+//        [--servers parley,beast,...] [--only relay-200-k1,churn,cluster,...]
 //        [--baseline PATH/TO/parleyd --baseline-label TEXT]
 //   node bench/orchestrate/main.mjs --report-from bench/results/<run>   (rewrite the report only)
 import { execFileSync } from 'node:child_process';
@@ -12,7 +14,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { curveMeasurements, latencyMeasurements, mainMeasurements, variant, withBaseline } from './plan.mjs';
+import { awaitReady, hasRedisServer, startRedis } from './cluster.mjs';
+import { clusterLatencyMeasurements, clusterMeasurements, curveMeasurements, latencyMeasurements, mainMeasurements,
+  variant, withBaseline } from './plan.mjs';
 import { runLoadgen, startServer, stopServer } from './processes.mjs';
 import { QuietWaiter } from './quiet.mjs';
 import { writePlots } from './plots.mjs';
@@ -82,9 +86,44 @@ const results = [];
 const started = Date.now();
 const quiet = new QuietWaiter();
 
-function loadgenArgs(m, server, dialect, port, pid) {
-  const a = ['--mode', m.mode, '--dialect', dialect, '--host', '127.0.0.1', '--port', String(port),
-    '--server-pid', String(pid)];
+// The processes of one measurement, all on core 0: one server, or with the
+// cluster variants a fresh redis-server and `nodes` servers on it (parley
+// nodes are awaited until their /readyz says they are registered).
+async function deploy(server, settings) {
+  const processes = [];
+  const stop = async () => {
+    const exits = [];
+    for (const p of [...processes].reverse()) exits.unshift(await stopServer(p));
+    return exits.length === 1 ? exits[0] : exits;
+  };
+  try {
+    let redis = null;
+    if (settings.redis) {
+      redis = await startRedis({ core: 0, dir: workDir });
+      processes.push(redis);
+    }
+    const nodes = [];
+    for (let i = 0; i < (settings.nodes ?? 1); i++) {
+      const argv = catalogue.argv(server, { ...settings, redis: redis?.url ?? null });
+      const node = await startServer(argv, { core: 0 });
+      node.argv = argv;
+      processes.push(node);
+      nodes.push(node);
+    }
+    if (redis && server !== 'sio') for (const node of nodes) await awaitReady(node.port);
+    return { nodes, redis, stop, argvs: processes.map((p) => p.argv), log: () => processes.flatMap((p) => p.log).slice(-40) };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function loadgenArgs(m, server, dialect, deployment) {
+  const { nodes, redis } = deployment;
+  const a = ['--mode', m.mode, '--dialect', dialect, '--host', '127.0.0.1', '--port', String(nodes[0].port),
+    '--server-pid', nodes.map((n) => n.pid).join(',')];
+  if (nodes.length > 1) a.push('--port2', String(nodes[1].port));
+  if (redis) a.push('--redis', `127.0.0.1:${redis.port}`);
   if (m.tls) a.push('--tls');
   if (m.mode === 'idle') {
     // RSS and descriptors must be back within 5 s of the last close.
@@ -105,22 +144,24 @@ function loadgenArgs(m, server, dialect, port, pid) {
 
 async function measure(m, key, round) {
   const { server, options, dialect } = variant(key);
-  const serverArgv = catalogue.argv(server, { ...options, tls: Boolean(m.tls), maxPeers: m.roomSize ?? 2 });
-  const record = { id: m.id, server: key, round, mode: m.mode, size: m.size, rate: m.rate, fraction: m.fraction, serverArgv };
+  const settings = { ...options, tls: Boolean(m.tls), maxPeers: m.roomSize ?? 2 };
+  const record = { id: m.id, server: key, round, mode: m.mode, size: m.size, rate: m.rate, fraction: m.fraction };
   record.quietBefore = await quiet.settle();
-  let instance;
+  let deployment;
   try {
-    instance = await startServer(serverArgv, { core: 0 });
-    const a = loadgenArgs(m, server, dialect ?? SERVERS[server].dialect, instance.port, instance.pid);
+    deployment = await deploy(server, settings);
+    record.serverArgv = deployment.nodes[0].argv;
+    if (deployment.argvs.length > 1) record.serverArgvs = deployment.argvs;
+    const a = loadgenArgs(m, server, dialect ?? SERVERS[server].dialect, deployment);
     record.loadgenArgs = a;
     const budget = m.mode === 'idle' ? 400000 : 120000;
     record.report = await runLoadgen(loadgen, a, { core: 1, timeoutMs: budget });
   } catch (error) {
     record.report = { ok: false, faults: { 'server-start': 1 }, fault_examples: [String(error.message).slice(0, 2000)], figures: {} };
   } finally {
-    if (instance) {
-      record.serverExit = await stopServer(instance);
-      if (!record.report?.ok) record.serverLog = instance.log.slice(-20);
+    if (deployment) {
+      record.serverExit = await deployment.stop();
+      if (!record.report?.ok) record.serverLog = deployment.log().slice(-20);
     }
   }
   results.push(record);
@@ -187,9 +228,19 @@ if (!parleySat) parleySat = Math.max(...['beast', 'ws', 'epoll'].map(saturated))
 if (!sioSat) sioSat = 20000;
 await rounds(selected(compared(latencyMeasurements(parleySat, sioSat))), args.rounds);
 await rounds(selected(curveMeasurements(parleySat, params.curveFractions, params)), 1);
+// The cluster scenarios need Debian's redis-server (scripts/install-deps).
+const clusterWanted = selected(clusterMeasurements()).length > 0;
+const clusterRun = clusterWanted && hasRedisServer();
+if (clusterWanted && !clusterRun) console.log('redis-server not found (scripts/install-deps installs it): no cluster scenarios');
+let clusterSat = NaN;
+if (clusterRun) {
+  await rounds(selected(clusterMeasurements()), args.rounds);
+  clusterSat = medianOf('cluster-relay-200-k1', 'parley@cluster', 'figures.per_second');
+  if (Number.isFinite(clusterSat)) await rounds(selected(clusterLatencyMeasurements(clusterSat)), args.rounds);
+}
 machine.loadavg_end = os.loadavg();
 
-const context = { args, params, machine, parleySat, sioSat, repoDir, benchDir, workDir, stamp,
+const context = { args, params, machine, parleySat, sioSat, clusterSat, repoDir, benchDir, workDir, stamp,
   minutes: (Date.now() - started) / 60000, quietWaitSeconds: quiet.spentSeconds };
 fs.writeFileSync(path.join(workDir, 'context.json'), JSON.stringify(context, null, 2));
 if (args.report) {

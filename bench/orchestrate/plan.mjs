@@ -10,13 +10,19 @@ export const IDLE_WSS = ['parley'];
 
 // A server "variant" names a server and its settings: "parley@t2" is parley
 // with two I/O threads, "parley@sio" parley driven through its socket.io
-// dialect (/socket.io/) instead of its native dialect.
+// dialect (/socket.io/) instead of its native dialect. The cluster variants
+// run on a fresh redis-server: "parley@local" is one node with cluster.redis
+// set and both peers of each pair on it, "parley@cluster" two nodes with the
+// peers of each pair on different nodes, "sio@cluster" two socket.io servers
+// on the Redis adapter, the peers of each pair likewise split.
 export function variant(key) {
   const [server, suffix] = key.split('@');
   const options = {};
   let dialect = null;
   if (suffix === 't2') options.threads = 2;
   if (suffix === 'sio') dialect = 'sio';
+  if (suffix === 'local') Object.assign(options, { redis: true, nodes: 1 });
+  if (suffix === 'cluster') Object.assign(options, { redis: true, nodes: 2 });
   return { key, server, options, dialect };
 }
 
@@ -65,4 +71,27 @@ export function curveMeasurements(parleySaturated, fractions, p) {
 export function withBaseline(measurements) {
   return measurements.map((m) => (m.servers.includes('parley')
     ? { ...m, servers: [...m.servers, 'parley-base'] } : m));
+}
+
+// The cluster scenarios (bench/run --only cluster): every process of the
+// servers side (both nodes and redis-server) on core 0, the generator on core 1,
+// so that a cluster of two gets the one core a single node gets, and parley
+// single-node and socket.io single-process are measured beside it as the
+// references under the same pinning.
+export const CLUSTER = ['parley', 'parley@local', 'parley@cluster', 'sio', 'sio@cluster'];
+
+export function clusterMeasurements() {
+  return [
+    { id: 'cluster-relay-200-k1', mode: 'relay', size: 200, inflight: 1, cluster: true, servers: CLUSTER },
+    { id: 'cluster-churn', mode: 'churn', cluster: true, servers: CLUSTER },
+  ];
+}
+
+// One-way latency across nodes at half the cross-node saturated rate, and a
+// single node at the same offered rate.
+export function clusterLatencyMeasurements(clusterSaturated) {
+  return [
+    { id: 'cluster-latency50', mode: 'latency', size: 200, rate: Math.round(0.5 * clusterSaturated),
+      cluster: true, servers: ['parley', 'parley@cluster'] },
+  ];
 }

@@ -1,5 +1,8 @@
-// Writes the measured part of docs/benchmarks.md: everything between the
-// BEGIN and END markers is replaced, the prose around them is kept.
+// Writes the measured parts of docs/benchmarks.md: everything between the
+// BEGIN and END markers is replaced, the prose around them is kept. The
+// cluster scenarios have markers of their own: a run rewrites the main section
+// only if it measured a main scenario, the cluster section only if it
+// measured a cluster scenario (bench/run --only cluster keeps the main results).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,10 +11,23 @@ import { median, pick, summary } from './stats.mjs';
 
 const BEGIN = '<!-- BEGIN bench/run output (rewritten by every run; edit the prose outside) -->';
 const END = '<!-- END bench/run output -->';
+const CLUSTER_BEGIN = '<!-- BEGIN bench/run cluster output (rewritten by runs that measure the cluster scenarios) -->';
+const CLUSTER_END = '<!-- END bench/run cluster output -->';
+
+export function isCluster(record) {
+  return record.id.startsWith('cluster-');
+}
+
+const SUFFIXES = {
+  t2: () => ' (threads 2)',
+  sio: () => ' (socket.io dialect)',
+  local: () => ', one node with cluster.redis set',
+  cluster: (server) => (server === 'sio' ? ', two processes on the Redis adapter' : ', two nodes on one Redis'),
+};
 
 function label(key) {
   const [server, suffix] = key.split('@');
-  return SERVERS[server].label + ({ t2: ' (threads 2)', sio: ' (socket.io dialect)' }[suffix] ?? '');
+  return (SERVERS[server]?.label ?? server) + (SUFFIXES[suffix]?.(server) ?? '');
 }
 
 // The figure's spread over the rounds that completed without a fault.
@@ -238,11 +254,17 @@ function commandsSection(results, context) {
     const key = `${r.id}/${r.server}`;
     if (seen.has(key) || !r.loadgenArgs) continue;
     seen.add(key);
-    const port = r.loadgenArgs[r.loadgenArgs.indexOf('--port') + 1];
-    const pid = r.loadgenArgs[r.loadgenArgs.indexOf('--server-pid') + 1];
-    const args = r.loadgenArgs.join(' ').replace(`--port ${port}`, '--port $PORT').replace(`--server-pid ${pid}`, '--server-pid $PID');
+    const value = (option) => r.loadgenArgs[r.loadgenArgs.indexOf(option) + 1];
+    let args = r.loadgenArgs.join(' ').replace(`--port ${value('--port')}`, '--port $PORT')
+      .replace(`--server-pid ${value('--server-pid')}`, r.serverArgvs ? '--server-pid $PIDS' : '--server-pid $PID');
+    if (r.loadgenArgs.includes('--port2')) args = args.replace(`--port2 ${value('--port2')}`, '--port2 $PORT2');
+    if (r.loadgenArgs.includes('--redis')) args = args.replace(`--redis ${value('--redis')}`, '--redis 127.0.0.1:$REDIS_PORT');
     lines.push(`# ${r.id}, ${label(r.server)}`);
-    lines.push(`taskset -c 0 ${rel(r.serverArgv.join(' '))}`);
+    for (const argv of r.serverArgvs ?? [r.serverArgv]) {
+      const line = rel(argv.map((word) => (word === '' ? "''" : word)).join(' '));
+      const redisPort = r.loadgenArgs.includes('--redis') ? value('--redis').split(':')[1] : null;
+      lines.push(`taskset -c 0 ${redisPort ? line.replaceAll(redisPort, '$REDIS_PORT') : line}`);
+    }
     lines.push(`taskset -c 1 ${rel(path.join(context.args.buildDir, 'bench', 'parley_loadgen'))} ${args}`);
   }
   return lines.join('\n');
@@ -369,15 +391,167 @@ ${BEGIN}
 ${END}
 `;
 
+// The cluster scenarios: parley's nodes and socket.io's processes on one
+// Redis, with the references measured in the same run.
+function redisCell(results, id, server, figure, digits = 2) {
+  return spread(cell(results, id, server, `figures.redis.${figure}`), digits);
+}
+
+// Redis's own CPU per item (less its idle rate) plus the server processes'.
+function systemCpu(results, id, server) {
+  return summary(results.filter((r) => r.id === id && r.server === server && r.report.ok).map((r) => {
+    const f = r.report.figures ?? {};
+    return (f.server_cpu_us_per_item ?? NaN) + (f.redis ? f.redis.cpu_us_per_item : 0);
+  }));
+}
+
+// The commands Redis ran per item, by command (medians over the rounds), the
+// largest first: "evalsha 1.00, publish 1.00, ...".
+function byCommand(results, id, server) {
+  const runs = results.filter((r) => r.id === id && r.server === server && r.report.ok && r.report.figures?.redis);
+  const names = [...new Set(runs.flatMap((r) => Object.keys(r.report.figures.redis.by_command ?? {})))];
+  return names.map((name) => [name, median(runs.map((r) => r.report.figures.redis.by_command[name] ?? 0))])
+    .filter(([, v]) => v >= 0.005).sort((a, b) => b[1] - a[1])
+    .map(([name, v]) => `${name.toUpperCase()} ${fmt(v, 2)}`).join(', ') || 'n/a';
+}
+
+function clusterServers(results, id) {
+  const order = ['parley', 'parley@local', 'parley@cluster', 'sio', 'sio@cluster'];
+  return order.filter((s) => results.some((r) => r.id === id && r.server === s));
+}
+
+function clusterTable(results, id, unit) {
+  return table(['server', `${unit}/s`, `server CPU per ${unit} (µs, every node)`, `Redis CPU per ${unit} (µs)`,
+    `system CPU per ${unit} (µs)`, `Redis commands per ${unit}`, 'by command', ...(id === 'cluster-churn' ? ['join latency p99 (µs)'] : []),
+    'generator CPU'],
+  clusterServers(results, id).map((s) => [label(s), rateCell(results, id, s),
+    spread(cell(results, id, s, 'figures.server_cpu_us_per_item'), 2),
+    redisCell(results, id, s, 'cpu_us_per_item'), spread(systemCpu(results, id, s), 2),
+    redisCell(results, id, s, 'commands_per_item'), byCommand(results, id, s),
+    ...(id === 'cluster-churn' ? [spread(cell(results, id, s, 'figures.join_latency_us.p99'))] : []),
+    spread(cell(results, id, s, 'figures.generator_cpu_utilization'), 0, 100) + '%']));
+}
+
+function clusterTargets(results) {
+  const m = (id, server, figure) => cell(results, id, server, figure).median;
+  const rate = (id, server) => m(id, server, 'figures.per_second');
+  const sys = (id, server) => systemCpu(results, id, server).median;
+  const shown = (value) => (Number.isFinite(value) ? `${fmt(value, 2)}x` : 'n/a');
+  const verdict = (value, ok) => (!Number.isFinite(value) ? 'no figure' : ok ? 'met' : '**not met**');
+  const relay = 'cluster-relay-200-k1';
+  const atLeast = (name, a, b, bound) => {
+    const value = ratio(rate(relay, a), rate(relay, b));
+    return [name, shown(value), `>= ${bound}x`, verdict(value, value >= bound), shown(ratio(sys(relay, b), sys(relay, a)))];
+  };
+  const p99 = ratio(m('cluster-latency50', 'parley@cluster', 'figures.latency_us.p99'),
+    m('cluster-latency50', 'parley', 'figures.latency_us.p99'));
+  return table(['target', 'measured', 'required', 'verdict', 'same ratio per µs of system CPU'], [
+    atLeast('relay 200 B, K=1: parley across two nodes / parley single node', 'parley@cluster', 'parley', 0.5),
+    atLeast('relay 200 B, K=1: parley across two nodes / socket.io across two processes (Redis adapter)',
+      'parley@cluster', 'sio@cluster', 2),
+    ['one-way p99 at 50% of the cross-node rate: parley across two nodes / parley single node', shown(p99),
+      '<= 2x', verdict(p99, p99 <= 2), ''],
+    atLeast('relay 200 B, K=1: parley one node with cluster.redis (peers local) / parley single node',
+      'parley@local', 'parley', 0.9),
+  ]);
+}
+
+function clusterLatency(results) {
+  const rows = [];
+  for (const s of ['parley', 'parley@cluster']) {
+    const runs = results.filter((r) => r.id === 'cluster-latency50' && r.server === s);
+    if (runs.length === 0) continue;
+    const c = (f) => spread(cell(results, 'cluster-latency50', s, `figures.latency_us.${f}`), 0);
+    rows.push([`${fmt(runs[0].rate)}/s`, label(s), c('p50'), c('p90'), c('p99'), c('p999'), c('max')]);
+  }
+  return rows.length ? table(['offered load', 'server', 'p50 (µs)', 'p90 (µs)', 'p99 (µs)', 'p99.9 (µs)', 'max (µs)'], rows)
+    : 'Not measured (no cross-node relay figure to derive the rate from).';
+}
+
+function clusterIdle(results) {
+  const servers = ['parley@local', 'parley@cluster', 'sio@cluster'].filter((s) => results.some((r) => r.server === s));
+  return servers.map((s) => {
+    const values = results.filter((r) => r.server === s && r.report.ok && r.report.figures?.redis)
+      .map((r) => r.report.figures.redis.idle_commands_per_second);
+    return `${label(s)}: ${fmt(median(values), 1)} commands/s`;
+  }).join('; ');
+}
+
+function clusterGenerated(results, context) {
+  const v = versions(context);
+  const mc = context.machine;
+  const flags = [context.args.quick ? ' --quick' : '', context.args.only ? ` --only ${context.args.only.join(',')}` : '',
+    context.args.servers ? ` --servers ${context.args.servers.join(',')}` : ''].join('');
+  return `${CLUSTER_BEGIN}
+
+### Results of the last cluster run
+
+Run \`${context.stamp}\` of \`bench/run${flags}\`: ${context.args.rounds} interleaved round(s); ${results.length} cluster runs,
+${results.filter((r) => !r.report.ok).length} with faults. Machine: ${mc.cpu}, ${mc.cores} cores, Linux ${mc.kernel}, Debian ${v.debian};
+redis-server ${redisVersion()}; Node.js ${v.node}; commit ${v.commit}. Other work during the measured windows: median
+${fmt(interference(results).median, 2)}, max ${fmt(interference(results).max, 2)} cores. Every process of the servers' side (redis-server
+and the one or two server processes) pinned to core 0, the load generator to core 1: a cluster of two gets the
+one core a single node gets. A fresh redis-server per run. Redis figures are per item, less Redis's idle rate
+(the nodes' heartbeats and sweeps) measured for as long before the load: ${clusterIdle(results) || 'n/a'}.
+
+#### Targets (issue 18)
+
+${clusterTargets(results)}
+
+#### Relay 200 B, K=1 (100 pairs, closed loop; two nodes: the two peers of each pair on different nodes)
+
+${clusterTable(results, 'cluster-relay-200-k1', 'message')}
+
+#### Churn (100 pairs; two nodes: the two peers of each pair on different nodes)
+
+An operation is a join or a leave (a pair's room costs two of each).
+
+${clusterTable(results, 'cluster-churn', 'operation')}
+
+#### Latency across nodes (100 pairs, open loop, 200 B, one-way)
+
+${clusterLatency(results)}
+
+#### Correctness faults
+
+${faultsSection(results)}
+
+#### Exact commands
+
+\`$RESULTS\` is \`bench/results/<run>/\`; \`$PORT\`, \`$PORT2\` are the servers' ports, \`$PIDS\` their PIDs,
+\`$REDIS_PORT\` a free port:
+
+\`\`\`sh
+${commandsSection(results, context)}
+\`\`\`
+
+${CLUSTER_END}`;
+}
+
+function redisVersion() {
+  try {
+    return execFileSync('redis-server', ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString()
+      .match(/v=(\S+)/)?.[1] ?? 'unknown';
+  } catch {
+    return 'not installed';
+  }
+}
+
+function replaceBetween(text, begin, end, body) {
+  const start = text.indexOf(begin);
+  const stop = text.indexOf(end);
+  return start >= 0 && stop > start
+    ? text.slice(0, start) + body + text.slice(stop + end.length)
+    : text.trimEnd() + '\n\n' + body + '\n';
+}
+
 export function writeReport(results, context) {
   const file = path.join(context.repoDir, 'docs', 'benchmarks.md');
-  const current = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : SKELETON;
-  const start = current.indexOf(BEGIN);
-  const end = current.indexOf(END);
-  const body = generated(results, context);
-  const next = start >= 0 && end > start
-    ? current.slice(0, start) + body + current.slice(end + END.length)
-    : current.trimEnd() + '\n\n' + body + '\n';
+  let text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : SKELETON;
+  const main = results.filter((r) => !isCluster(r));
+  const cluster = results.filter(isCluster);
+  if (main.length > 0) text = replaceBetween(text, BEGIN, END, generated(main, context));
+  if (cluster.length > 0) text = replaceBetween(text, CLUSTER_BEGIN, CLUSTER_END, clusterGenerated(cluster, context));
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, next);
+  fs.writeFileSync(file, text);
 }

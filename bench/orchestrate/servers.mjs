@@ -16,8 +16,9 @@ export const SERVERS = {
 
 // parley's settings for measuring it: protocol limits that would cut a
 // closed-loop benchmark short are raised (the client is trusted here), never
-// removed; the process runs `threads` I/O threads (1: the server has one core).
-export function parleyConfig({ maxPeers = 2, tls = null, threads = 1 }) {
+// removed; the process runs `threads` I/O threads (1: the server has one core);
+// with `redis` (a URL) it is a node of the cluster on that Redis.
+export function parleyConfig({ maxPeers = 2, tls = null, threads = 1, redis = null }) {
   const config = {
     listen: { address: '127.0.0.1', port: 0 },
     admin: { address: '127.0.0.1', port: 0 },
@@ -33,6 +34,7 @@ export function parleyConfig({ maxPeers = 2, tls = null, threads = 1 }) {
     log: { level: 'info' },
   };
   if (tls) config.tls = { cert: tls.cert, key: tls.key };
+  if (redis) config.cluster = { redis };
   return config;
 }
 
@@ -45,14 +47,17 @@ export class ServerCatalogue {
     this.cert = cert;
   }
 
-  // The command line that starts `name` with these settings.
-  argv(name, { maxPeers = 2, tls = false, threads = 1 } = {}) {
+  // The command line that starts `name` with these settings; `redis` (a URL):
+  // a node of a cluster on that Redis (parley), or scaled out on it with the
+  // Redis adapter (socket.io).
+  argv(name, { maxPeers = 2, tls = false, threads = 1, redis = null } = {}) {
     const tlsFiles = tls ? this.cert : null;
     switch (name) {
       case 'parley':
       case 'parley-base': {
-        const file = path.join(this.workDir, `parley-p${maxPeers}-t${threads}${tls ? '-tls' : ''}.json`);
-        fs.writeFileSync(file, JSON.stringify(parleyConfig({ maxPeers, tls: tlsFiles, threads }), null, 2));
+        const cluster = redis ? `-redis${new URL(redis).port}` : '';
+        const file = path.join(this.workDir, `parley-p${maxPeers}-t${threads}${tls ? '-tls' : ''}${cluster}.json`);
+        fs.writeFileSync(file, JSON.stringify(parleyConfig({ maxPeers, tls: tlsFiles, threads, redis }), null, 2));
         const binary = name === 'parley' ? path.join(this.buildDir, 'parleyd') : this.baseline;
         return [binary, '--config', file, '--address', '127.0.0.1', '--port', '0'];
       }
@@ -66,7 +71,8 @@ export class ServerCatalogue {
         const script = name === 'ws' ? 'ws-relay.mjs' : 'socketio-server.mjs';
         return ['node', path.join(this.benchDir, 'peers', script), '--address', '127.0.0.1', '--port', '0',
           '--max-peers', String(maxPeers),
-          ...(tlsFiles ? ['--tls-cert', tlsFiles.cert, '--tls-key', tlsFiles.key] : [])];
+          ...(tlsFiles ? ['--tls-cert', tlsFiles.cert, '--tls-key', tlsFiles.key] : []),
+          ...(redis && name === 'sio' ? ['--redis', redis] : [])];
       }
       default:
         throw new Error(`unknown server ${name}`);

@@ -1,10 +1,11 @@
 // The command line both Node peers share: --address A --port N
-// [--max-peers N] [--tls-cert FILE --tls-key FILE].
+// [--max-peers N] [--tls-cert FILE --tls-key FILE] [--redis URL] (the socket.io
+// server only: scaled out on that Redis with @socket.io/redis-adapter).
 export function parseArgs(argv) {
-  const options = { address: '127.0.0.1', port: 0, maxPeers: 2, tlsCert: '', tlsKey: '' };
+  const options = { address: '127.0.0.1', port: 0, maxPeers: 2, tlsCert: '', tlsKey: '', redis: '' };
   const names = {
     '--address': 'address', '--port': 'port', '--max-peers': 'maxPeers',
-    '--tls-cert': 'tlsCert', '--tls-key': 'tlsKey',
+    '--tls-cert': 'tlsCert', '--tls-key': 'tlsKey', '--redis': 'redis',
   };
   for (let i = 0; i < argv.length; i += 2) {
     const key = names[argv[i]];
