@@ -2,6 +2,7 @@
 
 #include "base/clock.hpp"
 #include "net/coalescing_stream.hpp"
+#include "net/connection_lease.hpp"
 #include "net/idle_read_buffer.hpp"
 
 #include <chrono>
@@ -70,16 +71,12 @@ class BeastWsTransport final : public WsTransport,
                    std::shared_ptr<WsHandler> handler, const WsLimits& limits,
                    ServerContext& context, std::string remote_address)
       : ws_(std::move(stream)),
-        slot_(std::move(slot)),
+        lease_(context, std::move(slot)),
         handler_(std::move(handler)),
         limits_(limits),
         context_(context),
         remote_address_(std::move(remote_address)),
-        timer_(ws_.get_executor()) {
-    context_.live_sockets.fetch_add(1, std::memory_order_relaxed);
-  }
-
-  ~BeastWsTransport() override { context_.live_sockets.fetch_sub(1, std::memory_order_relaxed); }
+        timer_(ws_.get_executor()) {}
 
   void start(HttpRequest&& request) {
     beast::error_code ignored;
@@ -181,13 +178,12 @@ class BeastWsTransport final : public WsTransport,
   void on_accept(beast::error_code ec) {
     if (ec) {
       spdlog::debug("websocket handshake from {} failed: {}", remote_address_, ec.message());
-      return;  // no session was opened; the slot is released with us
+      return;  // no session was opened; the lease is given back with us
     }
     opened_ = true;
-    tracker_key_ = context_.sessions.add(this->weak_from_this());
-    context_.metrics.connections.fetch_add(1, std::memory_order_relaxed);
-    if (limits_.counts_as_new_connection)
-      context_.metrics.connections_total.fetch_add(1, std::memory_order_relaxed);
+    lease_.open(this->weak_from_this(), limits_.counts_as_new_connection
+                                            ? ConnectionLease::Count::new_connection
+                                            : ConnectionLease::Count::open);
     spdlog::debug("connection opened from {}", remote_address_);
     heard();
     last_ping_ = steady::now();
@@ -328,13 +324,14 @@ class BeastWsTransport final : public WsTransport,
     finished_ = true;
     if (!opened_) return;
     arm_close_deadline();
-    context_.sessions.remove(tracker_key_);
-    context_.metrics.connections.fetch_sub(1, std::memory_order_relaxed);
     spdlog::debug("connection from {} {}", remote_address_,
                   kind == CloseKind::lost ? "lost" : "closed");
     auto handler = std::move(handler_);
     handler->on_closed(kind);
-    slot_.release();
+    // After on_closed: the seat goes only once the session has told the room
+    // directory it ended. The live socket stays counted until the transport is
+    // gone (the close handshake may still run).
+    lease_.end_session();
   }
 
   // Once the session has ended, the socket must not outlive it for long: a
@@ -403,7 +400,7 @@ class BeastWsTransport final : public WsTransport,
   }
 
   websocket::stream<Stream> ws_;
-  ConnectionLimiter::Slot slot_;
+  ConnectionLease lease_;  // given back as a whole when the transport is destroyed
   std::shared_ptr<WsHandler> handler_;
   WsLimits limits_;
   ServerContext& context_;
@@ -425,7 +422,6 @@ class BeastWsTransport final : public WsTransport,
   bool opened_ = false;
   bool finished_ = false;
   bool ping_in_flight_ = false;
-  std::uint64_t tracker_key_ = 0;
   steady::time_point last_heard_{};
   steady::time_point last_ping_{};
 };

@@ -81,8 +81,9 @@ class WsTransport {
   virtual const std::string& remote_address() const = 0;
 };
 
-// Starts the WebSocket handshake on an upgraded HTTP connection. `slot` holds
-// the connection's seat in the limiter for as long as the session lives.
+// Starts the WebSocket handshake on an upgraded HTTP connection. The
+// transport takes `slot`, the connection's seat in the limiter, into its
+// ConnectionLease (connection_lease.hpp) with the rest of its bookkeeping.
 void start_websocket(TcpStream&& stream, HttpRequest&& request, ConnectionLimiter::Slot slot,
                      std::shared_ptr<WsHandler> handler, const WsLimits& limits,
                      ServerContext& context, std::string remote_address);

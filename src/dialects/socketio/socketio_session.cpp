@@ -48,19 +48,11 @@ SocketioSession::SocketioSession(ServerContext& context, std::shared_ptr<const C
       sid_(std::move(sid)),
       forget_(std::move(forget)),
       strand_(net::make_strand(context.ioc)),
-      slot_(std::move(slot)),
+      lease_(context, std::move(slot)),
       upgrade_claimed_(start == Start::websocket),
       peer_(context_, config_, *this),
       phase_(start == Start::polling ? Phase::polling : Phase::websocket) {
   ping_timer_.emplace(strand_);
-  context_.live_sockets.fetch_add(1, std::memory_order_relaxed);
-  if (start == Start::polling) {
-    // A WebSocket counts itself; a polling connection is counted here, until it
-    // upgrades or ends.
-    counted_as_polling_ = true;
-    context_.metrics.connections.fetch_add(1, std::memory_order_relaxed);
-    context_.metrics.connections_total.fetch_add(1, std::memory_order_relaxed);
-  }
 }
 
 SocketioSession::~SocketioSession() = default;
@@ -71,10 +63,11 @@ void SocketioSession::on_strand(F&& f) {
 }
 
 bool SocketioSession::register_for_drain() {
-  if (!registered_) {
-    registered_ = true;
-    tracker_key_ = context_.sessions.add(weak_from_this());
-  }
+  // A WebSocket counts itself (its transport's lease); a polling connection is
+  // counted here, until it upgrades or ends.
+  if (!lease_.opened())
+    lease_.open(weak_from_this(), phase_ == Phase::polling ? ConnectionLease::Count::new_connection
+                                                           : ConnectionLease::Count::none);
   // A session that opens while the drain begins may have missed it: it is either
   // in the tracker's list, or it sees the flag here.
   if (!context_.draining.load()) return true;
@@ -189,7 +182,7 @@ bool SocketioSession::claim_upgrade() {
 
 void SocketioSession::websocket_opened(std::shared_ptr<SocketioWsLink> link) {
   on_strand([link = std::move(link)](SocketioSession& self) mutable {
-    if (self.phase_ == Phase::websocket && !self.websocket_ && !self.registered_) {
+    if (self.phase_ == Phase::websocket && !self.websocket_ && !self.lease_.opened()) {
       // A direct WebSocket: this session was made for it just now.
       self.websocket_ = std::move(link);
       const auto& config = *self.config_;
@@ -251,9 +244,7 @@ void SocketioSession::complete_upgrade() {
   outbox_.clear();
   outbox_bytes_ = 0;
   // The WebSocket holds its own seat and counts itself from now on.
-  slot_.release();
-  if (std::exchange(counted_as_polling_, false))
-    context_.metrics.connections.fetch_sub(1, std::memory_order_relaxed);
+  lease_.give_back_seat();
   spdlog::debug("socket.io session upgraded to WebSocket");
 }
 
@@ -387,17 +378,8 @@ void SocketioSession::finish(Ending ending, unsigned short code, std::string_vie
   if (probe_) probe_->close(1000, "the session ended");
   websocket_.reset();  // the links keep this session until their sockets close
   probe_.reset();
-  release_bookkeeping();
+  lease_.release();
   forget_(sid_);
-}
-
-void SocketioSession::release_bookkeeping() {
-  slot_.release();
-  if (std::exchange(counted_as_polling_, false))
-    context_.metrics.connections.fetch_sub(1, std::memory_order_relaxed);
-  if (std::exchange(registered_, false)) context_.sessions.remove(tracker_key_);
-  if (!std::exchange(released_, true))
-    context_.live_sockets.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void SocketioSession::abandon() {
@@ -405,7 +387,7 @@ void SocketioSession::abandon() {
   if (phase_ != Phase::finished) {
     phase_ = Phase::finished;
     peer_.on_connection_closed();
-    release_bookkeeping();
+    lease_.release();
   }
   pending_get_.reset();
   outbox_.clear();

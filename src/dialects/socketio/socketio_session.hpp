@@ -27,6 +27,7 @@
 #include "config/config.hpp"
 #include "dialects/socketio/socketio_http.hpp"
 #include "dialects/socketio/socketio_peer.hpp"
+#include "net/connection_lease.hpp"
 #include "net/server_context.hpp"
 #include "rooms/events.hpp"
 #include "rooms/peer_link.hpp"
@@ -101,10 +102,9 @@ class SocketioSession final : public PeerLink::Handler,
   template <class F>
   void on_strand(F&& f);
 
-  // Puts the session in the tracker that the drain closes; false (and the
-  // session finished) when the drain has begun already.
+  // Opens the session's lease (the tracker that the drain closes, the
+  // gauge); false (and the session finished) when the drain has begun already.
   bool register_for_drain();
-  void release_bookkeeping();
   void handle_packet(const engineio::Packet& packet);
   void complete_upgrade();
   void give_up_probe();
@@ -121,8 +121,9 @@ class SocketioSession final : public PeerLink::Handler,
   std::function<void(const std::string&)> forget_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   std::optional<boost::asio::steady_timer> ping_timer_;  // reset by abandon()
-  ConnectionLimiter::Slot slot_;
-  std::uint64_t tracker_key_ = 0;
+  // The seat (a polling session's; given back on upgrade), the tracker entry,
+  // the gauge count of a polling session, a live socket until the session ends.
+  ConnectionLease lease_;
   std::atomic<bool> upgrade_claimed_;
   PeerLink link_{*this, /*resumable=*/false};
 
@@ -130,9 +131,6 @@ class SocketioSession final : public PeerLink::Handler,
   SocketioPeer peer_;
   Phase phase_;
   Ending ending_ = Ending::client_closed;  // once finished
-  bool registered_ = false;                // in the session tracker (drain)
-  bool released_ = false;                  // live_sockets given back
-  bool counted_as_polling_ = false;        // in metrics.connections as a polling connection
   std::optional<PollRequest> pending_get_;
   std::deque<SharedText> outbox_;  // polling: packets not yet sent in a GET answer
   std::size_t outbox_bytes_ = 0;
