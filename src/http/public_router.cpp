@@ -30,7 +30,7 @@ WsLimits ws_limits_from(const Config& config) {
   return limits;
 }
 
-PublicRouter::PublicRouter(ServerContext& context) : context_(context) {}
+PublicRouter::PublicRouter(NetContext& context) : context_(context) {}
 
 void PublicRouter::add_dialect(std::string path, bool subtree, HttpRouter& endpoint) {
   dialects_.push_back({std::move(path), subtree, &endpoint});

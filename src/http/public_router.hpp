@@ -17,7 +17,7 @@ WsLimits ws_limits_from(const Config& config);
 
 class PublicRouter final : public HttpRouter {
  public:
-  explicit PublicRouter(ServerContext& context);
+  explicit PublicRouter(NetContext& context);
 
   // Registers a dialect: requests for `path`, and with `subtree` for anything
   // under `path/` too, go to `endpoint`. The server registers each dialect
@@ -49,7 +49,7 @@ class PublicRouter final : public HttpRouter {
     HttpRouter* endpoint;
   };
 
-  ServerContext& context_;
+  NetContext& context_;
   std::vector<DialectRoute> dialects_;
   std::function<bool()> ready_;
 };

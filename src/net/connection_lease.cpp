@@ -4,7 +4,7 @@
 
 namespace parley {
 
-ConnectionLease::ConnectionLease(ServerContext& context, ConnectionLimiter::Slot seat)
+ConnectionLease::ConnectionLease(NetContext& context, ConnectionLimiter::Slot seat)
     : context_(&context), seat_(std::move(seat)) {
   context_->live_sockets.fetch_add(1, std::memory_order_relaxed);
 }
@@ -34,15 +34,15 @@ void ConnectionLease::open(std::weak_ptr<Closable> session, Count count) {
   tracked_ = true;
   if (count == Count::none) return;
   gauged_ = true;
-  context_->metrics.connections.fetch_add(1, std::memory_order_relaxed);
+  context_->counters.connections.fetch_add(1, std::memory_order_relaxed);
   if (count == Count::new_connection)
-    context_->metrics.connections_total.fetch_add(1, std::memory_order_relaxed);
+    context_->counters.connections_total.fetch_add(1, std::memory_order_relaxed);
 }
 
 void ConnectionLease::give_back_seat() {
   seat_.release();
   if (std::exchange(gauged_, false))
-    context_->metrics.connections.fetch_sub(1, std::memory_order_relaxed);
+    context_->counters.connections.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void ConnectionLease::end_session() {

@@ -16,7 +16,8 @@
 #include <memory>
 
 #include "net/connection_limiter.hpp"
-#include "net/server_context.hpp"
+#include "net/net_context.hpp"
+#include "net/session_tracker.hpp"
 
 namespace parley {
 
@@ -34,7 +35,7 @@ class ConnectionLease {
   ConnectionLease() = default;  // holds nothing
   // Takes `seat` (empty when another lease holds the connection's seat) and
   // counts one live socket.
-  ConnectionLease(ServerContext& context, ConnectionLimiter::Slot seat);
+  ConnectionLease(NetContext& context, ConnectionLimiter::Slot seat);
   ConnectionLease(ConnectionLease&& other) noexcept;
   ConnectionLease& operator=(ConnectionLease&& other) noexcept;
   ConnectionLease(const ConnectionLease&) = delete;
@@ -58,7 +59,7 @@ class ConnectionLease {
   void release();
 
  private:
-  ServerContext* context_ = nullptr;  // null once released (or never taken)
+  NetContext* context_ = nullptr;  // null once released (or never taken)
   ConnectionLimiter::Slot seat_;
   std::uint64_t tracker_key_ = 0;
   bool tracked_ = false;  // in context_->sessions under tracker_key_

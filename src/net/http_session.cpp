@@ -42,7 +42,7 @@ template <class Stream>
 class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
  public:
   template <class... Args>
-  HttpSession(HttpRouter& router, ServerContext& context, std::string remote_address,
+  HttpSession(HttpRouter& router, NetContext& context, std::string remote_address,
               std::shared_ptr<net::ssl::context> tls, Args&&... stream_args)
       : tls_(std::move(tls)),
         stream_(std::forward<Args>(stream_args)...),
@@ -127,7 +127,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   std::shared_ptr<net::ssl::context> tls_;  // kept alive for the stream (a reload may swap it)
   Stream stream_;
   HttpRouter& router_;
-  ServerContext& context_;
+  NetContext& context_;
   RequestContext request_context_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -135,7 +135,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
 
 }  // namespace
 
-void start_http_session(net::ip::tcp::socket&& socket, HttpRouter& router, ServerContext& context,
+void start_http_session(net::ip::tcp::socket&& socket, HttpRouter& router, NetContext& context,
                         std::shared_ptr<net::ssl::context> tls) {
   beast::error_code ec;
   auto endpoint = socket.remote_endpoint(ec);

@@ -9,7 +9,7 @@
 
 #include <boost/beast/http/message_generator.hpp>
 
-#include "net/server_context.hpp"
+#include "net/net_context.hpp"
 #include "net/ws_transport.hpp"
 
 namespace parley {
@@ -35,7 +35,6 @@ class HttpRouter {
 
 // Serves HTTP on an accepted socket; with `tls` set, after a TLS handshake.
 void start_http_session(boost::asio::ip::tcp::socket&& socket, HttpRouter& router,
-                        ServerContext& context,
-                        std::shared_ptr<boost::asio::ssl::context> tls);
+                        NetContext& context, std::shared_ptr<boost::asio::ssl::context> tls);
 
 }  // namespace parley

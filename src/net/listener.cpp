@@ -1,15 +1,15 @@
 #include "net/listener.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
-#include <spdlog/spdlog.h>
 
 namespace parley {
 
 namespace net = boost::asio;
 using net::ip::tcp;
 
-Listener::Listener(ServerContext& context, HttpRouter& router,
+Listener::Listener(NetContext& context, HttpRouter& router,
                    std::function<std::shared_ptr<net::ssl::context>()> tls)
     : context_(context),
       router_(router),

@@ -30,7 +30,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
  public:
   // `tls` is asked for the current TLS context at each accept (a reload may
   // change the certificate); it returns null for plain HTTP.
-  Listener(ServerContext& context, HttpRouter& router,
+  Listener(NetContext& context, HttpRouter& router,
            std::function<std::shared_ptr<boost::asio::ssl::context>()> tls);
 
   // Binds and listens; throws ListenError naming the endpoint on failure.
@@ -42,7 +42,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
  private:
   void accept();
 
-  ServerContext& context_;
+  NetContext& context_;
   HttpRouter& router_;
   std::function<std::shared_ptr<boost::asio::ssl::context>()> tls_;
   boost::asio::ip::tcp::acceptor acceptor_;

@@ -1,4 +1,4 @@
-#include "net/server_context.hpp"
+#include "net/session_tracker.hpp"
 
 #include <vector>
 

@@ -68,8 +68,8 @@ class BeastWsTransport final : public WsTransport,
 
  public:
   BeastWsTransport(Stream&& stream, ConnectionLimiter::Slot slot,
-                   std::shared_ptr<WsHandler> handler, const WsLimits& limits,
-                   ServerContext& context, std::string remote_address)
+                   std::shared_ptr<WsHandler> handler, const WsLimits& limits, NetContext& context,
+                   std::string remote_address)
       : ws_(std::move(stream)),
         lease_(context, std::move(slot)),
         handler_(std::move(handler)),
@@ -105,7 +105,7 @@ class BeastWsTransport final : public WsTransport,
     queued_bytes_ += text->size();
     queue_.push_back({std::move(text), relay});
     if (queued_bytes_ > limits_.max_send_queue_bytes) {
-      context_.metrics.slow_consumer_closes_total.fetch_add(1, std::memory_order_relaxed);
+      context_.counters.slow_consumer_closes_total.fetch_add(1, std::memory_order_relaxed);
       close_with(1013, "send queue overflow: the client reads too slowly", CloseKind::ended);
       return;
     }
@@ -225,7 +225,7 @@ class BeastWsTransport final : public WsTransport,
     buffer_.commit(bytes);
     if (ec) return fail(ec);
     heard();
-    context_.metrics.bytes_received_total.fetch_add(bytes, std::memory_order_relaxed);
+    context_.counters.bytes_received_total.fetch_add(bytes, std::memory_order_relaxed);
     if (finished_) {
       buffer_.release();  // closing: what still arrives is not read, only drained
       return read_next();
@@ -302,7 +302,7 @@ class BeastWsTransport final : public WsTransport,
     else if (in_flight_relay_)
       held_.push_back(std::move(in_flight_));
     in_flight_.reset();
-    context_.metrics.bytes_sent_total.fetch_add(bytes, std::memory_order_relaxed);
+    context_.counters.bytes_sent_total.fetch_add(bytes, std::memory_order_relaxed);
     write_next();
   }
 
@@ -403,7 +403,7 @@ class BeastWsTransport final : public WsTransport,
   ConnectionLease lease_;  // given back as a whole when the transport is destroyed
   std::shared_ptr<WsHandler> handler_;
   WsLimits limits_;
-  ServerContext& context_;
+  NetContext& context_;
   std::string remote_address_;
   net::steady_timer timer_;
   IdleReadBuffer buffer_;
@@ -428,7 +428,7 @@ class BeastWsTransport final : public WsTransport,
 
 template <class Stream>
 void start(Stream&& stream, HttpRequest&& request, ConnectionLimiter::Slot slot,
-           std::shared_ptr<WsHandler> handler, const WsLimits& limits, ServerContext& context,
+           std::shared_ptr<WsHandler> handler, const WsLimits& limits, NetContext& context,
            std::string remote_address) {
   auto transport = std::make_shared<BeastWsTransport<Stream>>(std::move(stream), std::move(slot),
                                                               std::move(handler), limits, context,
@@ -440,7 +440,7 @@ void start(Stream&& stream, HttpRequest&& request, ConnectionLimiter::Slot slot,
 
 void start_websocket(TcpStream&& stream, HttpRequest&& request, ConnectionLimiter::Slot slot,
                      std::shared_ptr<WsHandler> handler, const WsLimits& limits,
-                     ServerContext& context, std::string remote_address) {
+                     NetContext& context, std::string remote_address) {
   // A plain session runs on the bare socket (under the coalescing layer):
   // tcp_stream's timers and state (~0.5 KiB per idle session with its part of
   // every pending read) serve only the HTTP request's deadline, and the
@@ -451,7 +451,7 @@ void start_websocket(TcpStream&& stream, HttpRequest&& request, ConnectionLimite
 
 void start_websocket(TlsStream&& stream, HttpRequest&& request, ConnectionLimiter::Slot slot,
                      std::shared_ptr<WsHandler> handler, const WsLimits& limits,
-                     ServerContext& context, std::string remote_address) {
+                     NetContext& context, std::string remote_address) {
   // As above, on the bare socket: the TLS state moves over to it, and the
   // websocket stream runs its own handshake and close timeouts.
   auto socket = stream.next_layer().release_socket();

@@ -15,7 +15,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include "base/shared_text.hpp"
-#include "net/server_context.hpp"
+#include "net/net_context.hpp"
 #include "net/tls_stream.hpp"
 
 namespace parley {
@@ -86,9 +86,9 @@ class WsTransport {
 // ConnectionLease (connection_lease.hpp) with the rest of its bookkeeping.
 void start_websocket(TcpStream&& stream, HttpRequest&& request, ConnectionLimiter::Slot slot,
                      std::shared_ptr<WsHandler> handler, const WsLimits& limits,
-                     ServerContext& context, std::string remote_address);
+                     NetContext& context, std::string remote_address);
 void start_websocket(TlsStream&& stream, HttpRequest&& request, ConnectionLimiter::Slot slot,
                      std::shared_ptr<WsHandler> handler, const WsLimits& limits,
-                     ServerContext& context, std::string remote_address);
+                     NetContext& context, std::string remote_address);
 
 }  // namespace parley

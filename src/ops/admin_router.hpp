@@ -3,6 +3,7 @@
 #pragma once
 
 #include "net/http_session.hpp"
+#include "ops/server_context.hpp"
 
 namespace parley {
 

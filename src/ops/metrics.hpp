@@ -10,23 +10,21 @@
 #include <string_view>
 #include <vector>
 
+#include "net/connection_counters.hpp"
 #include "policy/client_rules.hpp"
 #include "rooms/room_directory.hpp"
 
 namespace parley {
 
-class Metrics {
+// The connection counters are net/'s (connection_counters.hpp); the rest are
+// counted by the dialects.
+class Metrics : public ConnectionCounters {
  public:
   // Upper bounds (seconds) of the relay latency histogram's buckets.
   static constexpr std::array<double, 12> kLatencyBuckets{
       0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25};
 
-  std::atomic<std::int64_t> connections{0};  // open WebSocket/socket.io sessions
-  std::atomic<std::uint64_t> connections_total{0};
   std::atomic<std::uint64_t> handshake_rejections_total{0};
-  std::atomic<std::uint64_t> bytes_received_total{0};
-  std::atomic<std::uint64_t> bytes_sent_total{0};
-  std::atomic<std::uint64_t> slow_consumer_closes_total{0};
   std::atomic<std::uint64_t> resumes_total{0};
   std::atomic<std::uint64_t> rate_limit_closes_total{0};
 

@@ -11,10 +11,6 @@
 #include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>
 
-#include "base/clock.hpp"
-#include "ops/metrics.hpp"
-#include "rooms/in_process_directory.hpp"
-
 namespace parley {
 namespace {
 
@@ -28,8 +24,7 @@ struct RecordingSession final : Closable {
 
 class ConnectionLeaseTest : public ::testing::Test {
  protected:
-  ConnectionLeaseTest()
-      : directory(clock, DirectoryLimits{}), context(ioc, clock, directory, metrics) {}
+  ConnectionLeaseTest() : context(ioc, counters) {}
 
   // A lease with a seat of `address` (one seat per address at most).
   ConnectionLease admit(const std::string& address = "192.0.2.1") {
@@ -41,14 +36,12 @@ class ConnectionLeaseTest : public ::testing::Test {
   std::size_t seats() const { return context.limiter.open(); }
   std::int64_t live() const { return context.live_sockets.load(); }
   std::size_t tracked() const { return context.sessions.size(); }
-  std::int64_t gauge() const { return metrics.connections.load(); }
-  std::uint64_t total() const { return metrics.connections_total.load(); }
+  std::int64_t gauge() const { return counters.connections.load(); }
+  std::uint64_t total() const { return counters.connections_total.load(); }
 
   boost::asio::io_context ioc;
-  ManualClock clock;
-  InProcessDirectory directory;
-  Metrics metrics;
-  ServerContext context;
+  ConnectionCounters counters;
+  NetContext context;
   std::shared_ptr<RecordingSession> session = std::make_shared<RecordingSession>();
 };
 

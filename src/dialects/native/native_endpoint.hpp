@@ -4,7 +4,7 @@
 
 #include "http/public_router.hpp"
 #include "net/http_session.hpp"
-#include "net/server_context.hpp"
+#include "ops/server_context.hpp"
 
 namespace parley {
 

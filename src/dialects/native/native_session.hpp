@@ -11,8 +11,8 @@
 
 #include "config/config.hpp"
 #include "dialects/native/protocol.hpp"
-#include "net/server_context.hpp"
 #include "net/ws_transport.hpp"
+#include "ops/server_context.hpp"
 #include "policy/jwt.hpp"
 #include "policy/rate_limiter.hpp"
 #include "rooms/events.hpp"

@@ -15,10 +15,10 @@
 #include <string>
 #include <unordered_map>
 
-#include "net/http_session.hpp"
-#include "http/public_router.hpp"
-#include "net/server_context.hpp"
 #include "dialects/socketio/socketio_session.hpp"
+#include "http/public_router.hpp"
+#include "net/http_session.hpp"
+#include "ops/server_context.hpp"
 
 namespace parley {
 

@@ -16,7 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/config.hpp"
-#include "net/server_context.hpp"
+#include "ops/server_context.hpp"
 #include "policy/client_rules.hpp"
 #include "policy/jwt.hpp"
 #include "policy/rate_limiter.hpp"

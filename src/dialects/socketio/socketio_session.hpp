@@ -28,7 +28,7 @@
 #include "dialects/socketio/socketio_http.hpp"
 #include "dialects/socketio/socketio_peer.hpp"
 #include "net/connection_lease.hpp"
-#include "net/server_context.hpp"
+#include "ops/server_context.hpp"
 #include "rooms/events.hpp"
 #include "rooms/peer_link.hpp"
 
