@@ -24,7 +24,7 @@
 #include "base/clock.hpp"
 #include "base/ids.hpp"
 #include "dialects/native/native_session.hpp"
-#include "dialects/socketio/socketio_session.hpp"
+#include "dialects/socketio/engineio_session.hpp"
 #include "dialects/socketio/socketio_ws_link.hpp"
 #include "ops/metrics.hpp"
 #include "rooms/in_process_directory.hpp"
@@ -150,8 +150,8 @@ struct NativeClient {
 struct SocketioClient {
   SocketioClient(ServerContext& context, const std::shared_ptr<const Config>& config)
       : transport(context.ioc), link(SocketioWsLink::direct([&context, config] {
-          return std::make_shared<SocketioSession>(
-              context, config, random_peer_id(), SocketioSession::Start::websocket,
+          return std::make_shared<EngineioSession>(
+              context, config, random_peer_id(), EngineioSession::Start::websocket,
               ConnectionLimiter::Slot{}, [](const std::string&) {});
         })) {
     link->on_open(transport);

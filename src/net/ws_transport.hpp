@@ -1,7 +1,7 @@
 // The WebSocket side of a session, independent of what is spoken over it: the
 // handshake, the read loop, a bounded send queue, server pings and the one path
-// by which a connection ends. The dialect (native protocol v1 or socket.io)
-// is a WsHandler on top. Everything here runs on the connection's strand.
+// by which a connection ends. The dialect (native or socket.io) is a
+// WsHandler on top. Everything here runs on the connection's strand.
 #pragma once
 
 #include <memory>

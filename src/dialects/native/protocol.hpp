@@ -1,5 +1,6 @@
-// Protocol v1 as text: parsing and validating what a client sends (once per
-// message), and encoding what the server sends. No I/O, no state.
+// The native dialect's codec (the wire contract protocol-v1, docs/protocol.md):
+// parsing and validating what a client sends (once per message), and encoding
+// what the server sends. No I/O, no state.
 #pragma once
 
 #include <cstddef>

@@ -104,7 +104,7 @@ bool SocketioEndpoint::route_websocket(Stream& stream, HttpRequest&& request,
   std::shared_ptr<SocketioWsLink> link;
   if (sid.empty()) {
     link = SocketioWsLink::direct(
-        [this, config] { return make_session(config, SocketioSession::Start::websocket, {}); });
+        [this, config] { return make_session(config, EngineioSession::Start::websocket, {}); });
   } else {
     auto session = find(sid);
     auto poll = PollRequest::from(request, true, std::move(respond));
@@ -143,7 +143,7 @@ void SocketioEndpoint::route_polling(HttpRequest&& request, const RequestContext
       return poll.answer_error(http::status::service_unavailable, HttpErrorCode::bad_request,
                                "too many connections");
     }
-    make_session(config, SocketioSession::Start::polling, std::move(slot))
+    make_session(config, EngineioSession::Start::polling, std::move(slot))
         ->handshake(std::move(poll));
     return;
   }
@@ -155,10 +155,10 @@ void SocketioEndpoint::route_polling(HttpRequest&& request, const RequestContext
   poll.answer_error(http::status::bad_request, HttpErrorCode::bad_request);
 }
 
-std::shared_ptr<SocketioSession> SocketioEndpoint::make_session(
-    std::shared_ptr<const Config> config, SocketioSession::Start start,
+std::shared_ptr<EngineioSession> SocketioEndpoint::make_session(
+    std::shared_ptr<const Config> config, EngineioSession::Start start,
     ConnectionLimiter::Slot slot) {
-  auto session = std::make_shared<SocketioSession>(context_, std::move(config), random_peer_id(),
+  auto session = std::make_shared<EngineioSession>(context_, std::move(config), random_peer_id(),
                                                    start, std::move(slot),
                                                    [this](const std::string& sid) { forget(sid); });
   std::lock_guard lock(mutex_);
@@ -166,14 +166,14 @@ std::shared_ptr<SocketioSession> SocketioEndpoint::make_session(
   return session;
 }
 
-std::shared_ptr<SocketioSession> SocketioEndpoint::find(const std::string& sid) const {
+std::shared_ptr<EngineioSession> SocketioEndpoint::find(const std::string& sid) const {
   std::lock_guard lock(mutex_);
   const auto it = sessions_.find(sid);
   return it == sessions_.end() ? nullptr : it->second;
 }
 
 void SocketioEndpoint::forget(const std::string& sid) {
-  std::shared_ptr<SocketioSession> gone;  // destroyed outside the lock
+  std::shared_ptr<EngineioSession> gone;  // destroyed outside the lock
   std::lock_guard lock(mutex_);
   const auto it = sessions_.find(sid);
   if (it == sessions_.end()) return;
@@ -187,7 +187,7 @@ std::size_t SocketioEndpoint::session_count() const {
 }
 
 void SocketioEndpoint::abandon_sessions() {
-  std::unordered_map<std::string, std::shared_ptr<SocketioSession>> sessions;
+  std::unordered_map<std::string, std::shared_ptr<EngineioSession>> sessions;
   {
     std::lock_guard lock(mutex_);
     sessions.swap(sessions_);

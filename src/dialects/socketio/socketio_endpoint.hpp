@@ -15,7 +15,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "dialects/socketio/socketio_session.hpp"
+#include "dialects/socketio/engineio_session.hpp"
 #include "http/public_router.hpp"
 #include "net/http_session.hpp"
 #include "ops/server_context.hpp"
@@ -52,16 +52,16 @@ class SocketioEndpoint final : public HttpRouter {
   void route_polling(HttpRequest&& request, const RequestContext& context, const std::string& sid,
                      Respond respond);
 
-  std::shared_ptr<SocketioSession> make_session(std::shared_ptr<const Config> config,
-                                                SocketioSession::Start start,
+  std::shared_ptr<EngineioSession> make_session(std::shared_ptr<const Config> config,
+                                                EngineioSession::Start start,
                                                 ConnectionLimiter::Slot slot);
-  std::shared_ptr<SocketioSession> find(const std::string& sid) const;
+  std::shared_ptr<EngineioSession> find(const std::string& sid) const;
   void forget(const std::string& sid);
 
   ServerContext& context_;
   PublicRouter& admission_;
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, std::shared_ptr<SocketioSession>> sessions_;
+  std::unordered_map<std::string, std::shared_ptr<EngineioSession>> sessions_;
 };
 
 }  // namespace parley

@@ -2,7 +2,7 @@
 
 #include <boost/asio/post.hpp>
 
-#include "dialects/socketio/socketio_session.hpp"
+#include "dialects/socketio/engineio_session.hpp"
 
 namespace parley {
 
@@ -12,7 +12,7 @@ std::shared_ptr<SocketioWsLink> SocketioWsLink::direct(SessionFactory make_sessi
   return link;
 }
 
-std::shared_ptr<SocketioWsLink> SocketioWsLink::probe(std::shared_ptr<SocketioSession> session) {
+std::shared_ptr<SocketioWsLink> SocketioWsLink::probe(std::shared_ptr<EngineioSession> session) {
   std::shared_ptr<SocketioWsLink> link(new SocketioWsLink());
   link->session_ = std::move(session);
   return link;

@@ -1,9 +1,10 @@
-// The WebSocket under a socket.io session: a WsHandler that hands what the
-// socket reads to the session (on the session's strand) and carries out what
-// the session sends (on the socket's strand). Two kinds: a direct link
-// (`transport=websocket` without a sid) makes its session once the handshake
-// succeeds; a probe link (`transport=websocket&sid=...`) belongs to an existing
-// polling session that it may take over (the Engine.IO upgrade).
+// The WebSocket under an Engine.IO session (engineio_session.hpp): a
+// WsHandler that hands what the socket reads to the session (on the session's
+// strand) and carries out what the session sends (on the socket's strand).
+// Two kinds: a direct link (`transport=websocket` without a sid) makes its
+// session once the handshake succeeds; a probe link
+// (`transport=websocket&sid=...`) belongs to an existing polling session that
+// it may take over (the Engine.IO upgrade).
 #pragma once
 
 #include <functional>
@@ -17,14 +18,14 @@
 
 namespace parley {
 
-class SocketioSession;
+class EngineioSession;
 
 class SocketioWsLink final : public WsHandler, public std::enable_shared_from_this<SocketioWsLink> {
  public:
-  using SessionFactory = std::function<std::shared_ptr<SocketioSession>()>;
+  using SessionFactory = std::function<std::shared_ptr<EngineioSession>()>;
 
   static std::shared_ptr<SocketioWsLink> direct(SessionFactory make_session);
-  static std::shared_ptr<SocketioWsLink> probe(std::shared_ptr<SocketioSession> session);
+  static std::shared_ptr<SocketioWsLink> probe(std::shared_ptr<EngineioSession> session);
 
   // WsHandler (the socket's strand)
   void on_open(WsTransport& transport) override;
@@ -48,7 +49,7 @@ class SocketioWsLink final : public WsHandler, public std::enable_shared_from_th
   boost::asio::any_io_executor executor_;
   // The socket's strand only.
   WsTransport* transport_ = nullptr;  // valid from on_open until on_closed
-  std::shared_ptr<SocketioSession> session_;
+  std::shared_ptr<EngineioSession> session_;
 };
 
 }  // namespace parley

@@ -1,4 +1,4 @@
-#include "dialects/socketio/socketio_session.hpp"
+#include "dialects/socketio/engineio_session.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/dispatch.hpp>
@@ -40,7 +40,7 @@ constexpr std::string_view kClose = "1";
 
 }  // namespace
 
-SocketioSession::SocketioSession(ServerContext& context, std::shared_ptr<const Config> config,
+EngineioSession::EngineioSession(ServerContext& context, std::shared_ptr<const Config> config,
                                  std::string sid, Start start, ConnectionLimiter::Slot slot,
                                  std::function<void(const std::string&)> forget)
     : context_(context),
@@ -55,14 +55,14 @@ SocketioSession::SocketioSession(ServerContext& context, std::shared_ptr<const C
   ping_timer_.emplace(strand_);
 }
 
-SocketioSession::~SocketioSession() = default;
+EngineioSession::~EngineioSession() = default;
 
 template <class F>
-void SocketioSession::on_strand(F&& f) {
+void EngineioSession::on_strand(F&& f) {
   net::post(strand_, [self = shared_from_this(), f = std::forward<F>(f)]() mutable { f(*self); });
 }
 
-bool SocketioSession::register_for_drain() {
+bool EngineioSession::register_for_drain() {
   // A WebSocket counts itself (its transport's lease); a polling connection is
   // counted here, until it upgrades or ends.
   if (!lease_.opened())
@@ -77,8 +77,8 @@ bool SocketioSession::register_for_drain() {
 
 // --- long-polling -------------------------------------------------------------
 
-void SocketioSession::handshake(PollRequest request) {
-  on_strand([request = std::move(request)](SocketioSession& self) mutable {
+void EngineioSession::handshake(PollRequest request) {
+  on_strand([request = std::move(request)](EngineioSession& self) mutable {
     if (self.phase_ == Phase::finished)
       return request.answer_error(http::status::bad_request, engineio::HttpErrorCode::unknown_sid);
     const auto& config = *self.config_;
@@ -91,8 +91,8 @@ void SocketioSession::handshake(PollRequest request) {
   });
 }
 
-void SocketioSession::poll(PollRequest request) {
-  on_strand([request = std::move(request)](SocketioSession& self) mutable {
+void EngineioSession::poll(PollRequest request) {
+  on_strand([request = std::move(request)](EngineioSession& self) mutable {
     switch (self.phase_) {
       case Phase::finished:
         return request.answer_error(http::status::bad_request,
@@ -115,8 +115,8 @@ void SocketioSession::poll(PollRequest request) {
   });
 }
 
-void SocketioSession::post(PollRequest request, std::string body) {
-  on_strand([request = std::move(request), body = std::move(body)](SocketioSession& self) mutable {
+void EngineioSession::post(PollRequest request, std::string body) {
+  on_strand([request = std::move(request), body = std::move(body)](EngineioSession& self) mutable {
     if (self.phase_ == Phase::finished)
       return request.answer_error(http::status::bad_request, engineio::HttpErrorCode::unknown_sid);
     if (self.phase_ == Phase::websocket)
@@ -149,17 +149,17 @@ void SocketioSession::post(PollRequest request, std::string body) {
   });
 }
 
-void SocketioSession::schedule_flush() {
+void EngineioSession::schedule_flush() {
   if (flush_scheduled_) return;
   flush_scheduled_ = true;
   // After the current handler: packets queued together leave in one answer.
-  on_strand([](SocketioSession& self) {
+  on_strand([](EngineioSession& self) {
     self.flush_scheduled_ = false;
     if (self.pending_get_ && !self.outbox_.empty() && self.phase_ != Phase::finished) self.flush();
   });
 }
 
-void SocketioSession::flush() {
+void EngineioSession::flush() {
   std::vector<SharedText> packets(std::make_move_iterator(outbox_.begin()),
                                   std::make_move_iterator(outbox_.end()));
   outbox_.clear();
@@ -167,7 +167,7 @@ void SocketioSession::flush() {
   answer_pending(engineio::encode_payload(packets));
 }
 
-void SocketioSession::answer_pending(std::string body) {
+void EngineioSession::answer_pending(std::string body) {
   context_.metrics.bytes_sent_total.fetch_add(body.size(), std::memory_order_relaxed);
   PollRequest request = std::move(*pending_get_);
   pending_get_.reset();
@@ -176,12 +176,12 @@ void SocketioSession::answer_pending(std::string body) {
 
 // --- WebSocket ------------------------------------------------------------------
 
-bool SocketioSession::claim_upgrade() {
+bool EngineioSession::claim_upgrade() {
   return !upgrade_claimed_.exchange(true);
 }
 
-void SocketioSession::websocket_opened(std::shared_ptr<SocketioWsLink> link) {
-  on_strand([link = std::move(link)](SocketioSession& self) mutable {
+void EngineioSession::websocket_opened(std::shared_ptr<SocketioWsLink> link) {
+  on_strand([link = std::move(link)](EngineioSession& self) mutable {
     if (self.phase_ == Phase::websocket && !self.websocket_ && !self.lease_.opened()) {
       // A direct WebSocket: this session was made for it just now.
       self.websocket_ = std::move(link);
@@ -200,9 +200,9 @@ void SocketioSession::websocket_opened(std::shared_ptr<SocketioWsLink> link) {
   });
 }
 
-void SocketioSession::websocket_message(const std::shared_ptr<SocketioWsLink>& link,
+void EngineioSession::websocket_message(const std::shared_ptr<SocketioWsLink>& link,
                                         std::string text) {
-  on_strand([link, text = std::move(text)](SocketioSession& self) {
+  on_strand([link, text = std::move(text)](EngineioSession& self) {
     if (self.phase_ == Phase::finished) return;
     const auto parsed = engineio::parse_packet(text);
     if (link == self.websocket_) {
@@ -236,7 +236,7 @@ void SocketioSession::websocket_message(const std::shared_ptr<SocketioWsLink>& l
   });
 }
 
-void SocketioSession::complete_upgrade() {
+void EngineioSession::complete_upgrade() {
   websocket_ = std::move(probe_);
   phase_ = Phase::websocket;
   if (pending_get_) answer_pending(std::string(kNoop));
@@ -248,16 +248,16 @@ void SocketioSession::complete_upgrade() {
   spdlog::debug("socket.io session upgraded to WebSocket");
 }
 
-void SocketioSession::give_up_probe() {
+void EngineioSession::give_up_probe() {
   probe_->close(1002, "unexpected packet during the upgrade probe");
   probe_.reset();
   if (phase_ == Phase::upgrading) phase_ = Phase::polling;
   upgrade_claimed_ = false;
 }
 
-void SocketioSession::websocket_closed(const std::shared_ptr<SocketioWsLink>& link,
+void EngineioSession::websocket_closed(const std::shared_ptr<SocketioWsLink>& link,
                                        CloseKind kind) {
-  on_strand([link, kind](SocketioSession& self) {
+  on_strand([link, kind](EngineioSession& self) {
     if (link == self.websocket_) {
       self.websocket_.reset();  // closed already: nothing more goes to it
       self.finish(kind == CloseKind::lost ? Ending::lost : Ending::client_closed, 1000, {});
@@ -271,7 +271,7 @@ void SocketioSession::websocket_closed(const std::shared_ptr<SocketioWsLink>& li
 
 // --- packets of either transport ------------------------------------------------
 
-void SocketioSession::handle_packet(const engineio::Packet& packet) {
+void EngineioSession::handle_packet(const engineio::Packet& packet) {
   switch (packet.type) {
     case engineio::PacketType::message:
       return peer_.on_message(packet.data);
@@ -292,7 +292,7 @@ void SocketioSession::handle_packet(const engineio::Packet& packet) {
   close_connection(1002, "a client may not send this Engine.IO packet type");
 }
 
-void SocketioSession::send_packet(SharedText packet) {
+void EngineioSession::send_packet(SharedText packet) {
   switch (phase_) {
     case Phase::finished:
       return;
@@ -312,13 +312,13 @@ void SocketioSession::send_packet(SharedText packet) {
   if (pending_get_) schedule_flush();
 }
 
-void SocketioSession::close_connection(unsigned short code, std::string_view reason) {
+void EngineioSession::close_connection(unsigned short code, std::string_view reason) {
   finish(Ending::server_closed, code, reason);
 }
 
 // --- heartbeat ------------------------------------------------------------------
 
-void SocketioSession::schedule_ping() {
+void EngineioSession::schedule_ping() {
   if (phase_ == Phase::finished || !ping_timer_) return;
   awaiting_pong_ = false;
   const auto generation = ++ping_generation_;
@@ -330,7 +330,7 @@ void SocketioSession::schedule_ping() {
   });
 }
 
-void SocketioSession::on_ping_timer() {
+void EngineioSession::on_ping_timer() {
   if (phase_ == Phase::finished) return;
   if (awaiting_pong_) {
     spdlog::debug("socket.io session: ping timeout");
@@ -350,14 +350,14 @@ void SocketioSession::on_ping_timer() {
 
 // --- the end ----------------------------------------------------------------------
 
-void SocketioSession::shutdown(unsigned short code) {
-  on_strand([code](SocketioSession& self) {
+void EngineioSession::shutdown(unsigned short code) {
+  on_strand([code](EngineioSession& self) {
     self.finish(Ending::server_closed, code,
                 code == 1012 ? "service restart" : "server going away");
   });
 }
 
-void SocketioSession::finish(Ending ending, unsigned short code, std::string_view reason) {
+void EngineioSession::finish(Ending ending, unsigned short code, std::string_view reason) {
   if (phase_ == Phase::finished) return;
   phase_ = Phase::finished;
   ending_ = ending;
@@ -382,7 +382,7 @@ void SocketioSession::finish(Ending ending, unsigned short code, std::string_vie
   forget_(sid_);
 }
 
-void SocketioSession::abandon() {
+void EngineioSession::abandon() {
   // No thread runs the event loop any more, so the strand's state is ours.
   if (phase_ != Phase::finished) {
     phase_ = Phase::finished;
@@ -399,24 +399,24 @@ void SocketioSession::abandon() {
 
 // --- deliveries from the room directory ----------------------------------------
 
-std::shared_ptr<PeerLink> SocketioSession::peer_link() {
+std::shared_ptr<PeerLink> EngineioSession::peer_link() {
   std::shared_ptr<PeerLink> link(shared_from_this(), &link_);
   link_.open(strand_, link);
   return link;
 }
 
-void SocketioSession::run_on_strand(std::function<void()> f) {
+void EngineioSession::run_on_strand(std::function<void()> f) {
   net::dispatch(strand_, [self = shared_from_this(), f = std::move(f)] { f(); });
 }
 
-void SocketioSession::on_events(std::vector<Event>& batch) {
+void EngineioSession::on_events(std::vector<Event>& batch) {
   for (const auto& event : batch) {
     if (phase_ == Phase::finished) return;
     peer_.on_event(event);
   }
 }
 
-void SocketioSession::discard_pending_events() {
+void EngineioSession::discard_pending_events() {
   link_.discard();
 }
 

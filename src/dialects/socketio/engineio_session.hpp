@@ -36,19 +36,19 @@ namespace parley {
 
 class SocketioWsLink;
 
-class SocketioSession final : public PeerLink::Handler,
+class EngineioSession final : public PeerLink::Handler,
                               public Closable,
                               public SocketioPeerHost,
-                              public std::enable_shared_from_this<SocketioSession> {
+                              public std::enable_shared_from_this<EngineioSession> {
  public:
   enum class Start { polling, websocket };
   // `forget` removes the session from the endpoint's table; called once, on
   // the strand, when the session finishes. `slot` is the polling connection's
   // seat in the limiter (a WebSocket holds its own).
-  SocketioSession(ServerContext& context, std::shared_ptr<const Config> config, std::string sid,
+  EngineioSession(ServerContext& context, std::shared_ptr<const Config> config, std::string sid,
                   Start start, ConnectionLimiter::Slot slot,
                   std::function<void(const std::string&)> forget);
-  ~SocketioSession() override;
+  ~EngineioSession() override;
 
   const std::string& sid() const { return sid_; }
 
