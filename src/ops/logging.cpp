@@ -3,7 +3,6 @@
 
 #include <array>
 #include <chrono>
-#include <cstdint>
 #include <ctime>
 #include <iterator>
 #include <string>
@@ -12,6 +11,8 @@
 #include <spdlog/logger.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include "base/json_text.hpp"
 
 namespace parley {
 namespace {
@@ -44,38 +45,6 @@ void append_timestamp(spdlog::memory_buf_t& dest, spdlog::log_clock::time_point 
                  utc.tm_sec, millis);
 }
 
-// Length of the well-formed UTF-8 sequence starting at text[at], or 0 when the
-// bytes there are not one (stray continuation byte, truncated or overlong
-// sequence, surrogate, beyond U+10FFFF).
-std::size_t utf8_sequence_length(std::string_view text, std::size_t at) {
-  const auto lead = static_cast<unsigned char>(text[at]);
-  if (lead < 0x80) return 1;
-  std::size_t length = 0;
-  std::uint32_t code_point = 0;
-  if ((lead & 0xE0) == 0xC0) {
-    length = 2;
-    code_point = lead & 0x1F;
-  } else if ((lead & 0xF0) == 0xE0) {
-    length = 3;
-    code_point = lead & 0x0F;
-  } else if ((lead & 0xF8) == 0xF0) {
-    length = 4;
-    code_point = lead & 0x07;
-  } else {
-    return 0;
-  }
-  if (at + length > text.size()) return 0;
-  for (std::size_t i = 1; i < length; ++i) {
-    const auto next = static_cast<unsigned char>(text[at + i]);
-    if ((next & 0xC0) != 0x80) return 0;
-    code_point = (code_point << 6) | (next & 0x3F);
-  }
-  constexpr std::array<std::uint32_t, 5> kSmallest{0, 0, 0x80, 0x800, 0x10000};
-  if (code_point < kSmallest[length]) return 0;
-  if (code_point > 0x10FFFF || (code_point >= 0xD800 && code_point <= 0xDFFF)) return 0;
-  return length;
-}
-
 // Text lines stay readable, but a newline or terminal escape coming from a
 // client must not start a forged line or reach the operator's terminal.
 void append_text_escaped(spdlog::memory_buf_t& dest, std::string_view text) {
@@ -95,54 +64,21 @@ void append_text_escaped(spdlog::memory_buf_t& dest, std::string_view text) {
   }
 }
 
-void append_json_string(spdlog::memory_buf_t& dest, std::string_view text) {
-  dest.push_back('"');
-  for (std::size_t at = 0; at < text.size();) {
-    const char c = text[at];
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte >= 0x80) {
-      const std::size_t length = utf8_sequence_length(text, at);
-      if (length == 0) {
-        append(dest, "\\ufffd");
-        ++at;
-      } else {
-        append(dest, text.substr(at, length));
-        at += length;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"':
-        append(dest, "\\\"");
-        break;
-      case '\\':
-        append(dest, "\\\\");
-        break;
-      case '\n':
-        append(dest, "\\n");
-        break;
-      case '\r':
-        append(dest, "\\r");
-        break;
-      case '\t':
-        append(dest, "\\t");
-        break;
-      case '\b':
-        append(dest, "\\b");
-        break;
-      case '\f':
-        append(dest, "\\f");
-        break;
-      default:
-        if (byte < 0x20 || byte == 0x7F) {
-          fmt::format_to(std::back_inserter(dest), "\\u{:04x}", byte);
-        } else {
-          dest.push_back(c);
-        }
-    }
-    ++at;
+// The message as a JSON string (base/json_text.hpp: escaped as the server's
+// frames are, invalid UTF-8 replaced), with DEL escaped too, as the text
+// format escapes it. A raw 0x7F in that string can only be a DEL of the
+// message: no byte of a UTF-8 sequence (nor of U+FFFD) is below 0x80.
+void append_json_message(spdlog::memory_buf_t& dest, std::string_view text, std::string& scratch) {
+  scratch.clear();
+  append_json_string(scratch, text);
+  const std::string_view json(scratch);
+  std::size_t from = 0;
+  for (auto del = json.find('\x7f'); del != std::string_view::npos; del = json.find('\x7f', from)) {
+    append(dest, json.substr(from, del - from));
+    append(dest, "\\u007f");
+    from = del + 1;
   }
-  dest.push_back('"');
+  append(dest, json.substr(from));
 }
 
 class LineFormatter final : public spdlog::formatter {
@@ -157,7 +93,7 @@ class LineFormatter final : public spdlog::formatter {
       append(dest, "\",\"level\":\"");
       append(dest, level_name(msg.level));
       append(dest, "\",\"msg\":");
-      append_json_string(dest, payload);
+      append_json_message(dest, payload, scratch_);
       append(dest, "}\n");
     } else {
       append_timestamp(dest, msg.time);
@@ -175,6 +111,9 @@ class LineFormatter final : public spdlog::formatter {
 
  private:
   LogFormat format_;
+  // The JSON string of the message being formatted (spdlog formats under the
+  // sink's lock): its buffer is reused from line to line.
+  std::string scratch_;
 };
 
 }  // namespace

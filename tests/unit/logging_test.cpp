@@ -76,6 +76,22 @@ TEST(LogJson, EscapesQuotesBackslashesAndControlCharacters) {
   EXPECT_EQ(parsed["level"], "critical");
 }
 
+// The bytes of a JSON line, for messages that are valid UTF-8: escapes as
+// JSON writes them (\uXXXX in lower case), DEL escaped as well, anything beyond
+// ASCII as it is. An ASCII message and one with UTF-8 take different paths of
+// append_json_string; both must give these bytes.
+TEST(LogJson, WritesValidUtf8MessagesByteForByte) {
+  EXPECT_EQ(format_line(LogFormat::json, spdlog::level::info,
+                        "say \"hi\" \\ \b\f\n\r\t\x01\x1f\x7f/\x7f end"),
+            R"({"ts":"2026-11-25T11:00:00.123Z","level":"info","msg":)"
+            R"("say \"hi\" \\ \b\f\n\r\t\u0001\u001f\u007f/\u007f end"})"
+            "\n");
+  EXPECT_EQ(format_line(LogFormat::json, spdlog::level::warn,
+                        "caf\xc3\xa9 \"\xf0\x9f\x8e\xa5\"\n\x1b[31m\x7f\xe2\x82\xac"),
+            R"({"ts":"2026-11-25T11:00:00.123Z","level":"warn","msg":)"
+            "\"caf\xc3\xa9 \\\"\xf0\x9f\x8e\xa5\\\"\\n\\u001b[31m\\u007f\xe2\x82\xac\"}\n");
+}
+
 TEST(LogJson, KeepsUtf8AndReplacesInvalidBytes) {
   const std::string line =
       format_line(LogFormat::json, spdlog::level::info, "caf\xc3\xa9 \xf0\x9f\x8e\xa5 \xff\xc3");
