@@ -155,6 +155,14 @@ void RedisServer::kill() {
   if (pid_ > 0) wait_for_exit(SIGKILL);
 }
 
+void RedisServer::pause() {
+  if (pid_ > 0) ::kill(pid_, SIGSTOP);
+}
+
+void RedisServer::resume() {
+  if (pid_ > 0) ::kill(pid_, SIGCONT);
+}
+
 void RedisServer::wait_for_exit(int signal) {
   ::kill(pid_, signal);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);

@@ -33,6 +33,10 @@ class RedisServer {
   void stop();
   // SIGKILL, then waits (a crash).
   void kill();
+  // SIGSTOP: a hung Redis, which keeps its connections open and answers
+  // nothing, until resume() (SIGCONT).
+  void pause();
+  void resume();
   bool running() const { return pid_ > 0; }
 
   std::uint16_t port() const { return port_; }
